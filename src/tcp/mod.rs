@@ -1,0 +1,140 @@
+//! TCP: a connection table keyed by 4-tuple, and per-direction reassembly.
+//!
+//! Segments go in (in capture order); ordered byte ranges and events come
+//! out through a [`StreamSink`]. Gaps are reported, never bridged silently.
+//! Memory is bounded: per-direction out-of-order buffer cap, connections-in-
+//! flight cap with eviction of the idle ones (reported).
+
+use crate::types::{ConnId, Dir, FrameNo, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// What the consumer wants next from one direction of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Keep delivering bytes.
+    Bytes,
+    /// Stop delivering payload bytes; only count them (handshake over).
+    CountOnly,
+}
+
+/// How the client/server roles were decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleBasis {
+    /// The client sent the SYN.
+    Syn,
+    /// Only a SYN-ACK was seen; its receiver is the client.
+    SynAck,
+    /// No SYN seen: the lower port (or the well-known one) is taken as the server;
+    /// the TLS layer may swap roles when it sees who sent the ClientHello.
+    PortGuess,
+}
+
+/// How the connection ended in the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpEnd {
+    /// A FIN was seen (first one).
+    Fin { by: crate::types::Side, frame: FrameNo },
+    /// A RST was seen (first one).
+    Rst { by: crate::types::Side, frame: FrameNo },
+    /// Still open when the capture ended.
+    Open,
+    /// Dropped from the table by the connections-in-flight cap.
+    Evicted { frame: FrameNo },
+}
+
+/// A range of sequence space that never arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub dir: Dir,
+    /// Stream offset (bytes from the first byte after the ISN) where it starts.
+    pub offset: u64,
+    pub len: u64,
+    /// The frame whose data came after the gap.
+    pub frame_after: FrameNo,
+}
+
+/// A retransmitted or overlapping segment whose bytes differ from the first copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub dir: Dir,
+    pub offset: u64,
+    pub len: u64,
+    /// The frame that carried the first copy (kept).
+    pub first_frame: FrameNo,
+    /// The frame with the differing copy (discarded).
+    pub frame: FrameNo,
+}
+
+/// Per-direction counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirStats {
+    pub packets: u64,
+    /// Payload bytes on the wire in this direction (each byte once, retransmissions excluded).
+    pub bytes: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    /// Segments cut by snaplen.
+    pub truncated_segments: u64,
+    pub zero_windows: u64,
+}
+
+/// The TCP-level summary of one connection, final once the connection closes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TcpConnection {
+    pub id: ConnId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub role_basis: RoleBasis,
+    pub first_frame: FrameNo,
+    pub last_frame: FrameNo,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    pub syn_frame: Option<FrameNo>,
+    pub synack_frame: Option<FrameNo>,
+    /// The client's SYN was answered by a RST (nothing listening).
+    pub refused: bool,
+    /// The SYN carried data (TCP Fast Open).
+    pub syn_data: bool,
+    /// No SYN seen: the capture started mid-connection.
+    pub mid_stream: bool,
+    /// Only one direction appeared in the capture.
+    pub one_sided: Option<Dir>,
+    pub to_server: DirStats,
+    pub to_client: DirStats,
+    pub end: TcpEnd,
+    pub gaps: Vec<Gap>,
+    pub conflicts: Vec<Conflict>,
+    /// Out-of-order bytes dropped because the per-direction buffer cap was hit.
+    pub ooo_bytes_dropped: u64,
+}
+
+/// Receives what reassembly produces. All calls for one connection happen
+/// between its `on_open` and its `on_close`.
+pub trait StreamSink {
+    /// A new connection (also a new one on a reused 4-tuple after close).
+    fn on_open(&mut self, id: ConnId, client: SocketAddr, server: SocketAddr, basis: RoleBasis);
+    /// In-order bytes of one direction, starting at stream `offset`, all from `frame`.
+    fn on_data(&mut self, id: ConnId, dir: Dir, offset: u64, data: &[u8], frame: FrameNo, ts: Timestamp) -> Interest;
+    /// Bytes at `offset..offset+len` in `dir` are missing; delivery resumes after them.
+    fn on_gap(&mut self, id: ConnId, gap: &Gap);
+    /// The connection ended or the capture ended; this is the last call for `id`.
+    fn on_close(&mut self, conn: TcpConnection);
+}
+
+/// Limits that keep memory bounded (documented defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct TcpLimits {
+    /// Connections tracked at once; the least recently active is evicted beyond it.
+    pub max_connections: usize,
+    /// Out-of-order bytes buffered per direction.
+    pub max_ooo_bytes: usize,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits { max_connections: 100_000, max_ooo_bytes: 256 * 1024 }
+    }
+}

@@ -1,0 +1,243 @@
+//! Identities and small values shared by every stage of the pipeline.
+//!
+//! These are plain data: frame numbers as Wireshark counts them, capture
+//! timestamps, endpoints and directions. Every later stage names its evidence
+//! with them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+/// A frame number, 1-based, exactly as Wireshark shows it (`frame.number`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct FrameNo(pub u64);
+
+impl fmt::Display for FrameNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A capture timestamp: seconds and nanoseconds since the Unix epoch, UTC.
+///
+/// Certificate validity is judged against these, never the analysis date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn new(secs: i64, nanos: u32) -> Self {
+        Timestamp { secs: secs + i64::from(nanos / 1_000_000_000), nanos: nanos % 1_000_000_000 }
+    }
+
+    /// Seconds since the epoch as a float (for durations and JSON).
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+
+    /// Signed difference `self - earlier` in seconds.
+    pub fn since(&self, earlier: Timestamp) -> f64 {
+        (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
+    }
+
+    /// RFC 3339 in UTC with microsecond precision, e.g. `2026-03-01T10:22:03.120512Z`.
+    pub fn rfc3339(&self) -> String {
+        let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
+            self.nanos / 1000
+        )
+    }
+
+    /// Human form used in text reports: `2026-03-01 10:22:03.120 UTC`.
+    pub fn human(&self) -> String {
+        let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} UTC", self.nanos / 1_000_000)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_rfc3339(&s).ok_or_else(|| serde::de::Error::custom(format!("bad timestamp {s:?}")))
+    }
+}
+
+/// Parses the form written by [`Timestamp::rfc3339`] (and second-precision variants).
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let s = s.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut dp = date.split('-');
+    let y: i64 = dp.next()?.parse().ok()?;
+    let mo: u32 = dp.next()?.parse().ok()?;
+    let d: u32 = dp.next()?.parse().ok()?;
+    let (hms, frac) = match time.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (time, ""),
+    };
+    let mut tp = hms.split(':');
+    let h: i64 = tp.next()?.parse().ok()?;
+    let mi: i64 = tp.next()?.parse().ok()?;
+    let sec: i64 = tp.next()?.parse().ok()?;
+    let mut nanos: u32 = 0;
+    if !frac.is_empty() {
+        let digits: String = frac.chars().take(9).collect();
+        let n: u32 = digits.parse().ok()?;
+        nanos = n * 10u32.pow(9 - digits.len() as u32);
+    }
+    let days = days_from_civil(y, mo, d);
+    Some(Timestamp::new(days * 86400 + h * 3600 + mi * 60 + sec, nanos))
+}
+
+/// Converts Unix seconds to (year, month, day, hour, minute, second) in UTC.
+pub fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
+}
+
+/// Days since the epoch for a civil date (inverse of [`civil_from_unix`]).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A connection's index within one analysis, 1-based in order of first frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct ConnId(pub u32);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Direction of a byte or message within a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dir {
+    /// From the client (the side that sent the SYN, or the ClientHello) to the server.
+    ToServer,
+    /// From the server to the client.
+    ToClient,
+}
+
+impl Dir {
+    pub fn flip(self) -> Dir {
+        match self {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        }
+    }
+    /// Who sends in this direction.
+    pub fn sender(self) -> Side {
+        match self {
+            Dir::ToServer => Side::Client,
+            Dir::ToClient => Side::Server,
+        }
+    }
+    pub fn index(self) -> usize {
+        match self {
+            Dir::ToServer => 0,
+            Dir::ToClient => 1,
+        }
+    }
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+    /// The direction in which this side sends.
+    pub fn sends(self) -> Dir {
+        match self {
+            Side::Client => Dir::ToServer,
+            Side::Server => Dir::ToClient,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An IP address and port. Serialised as `"10.0.0.1:443"` / `"[::1]:443"`.
+pub type Endpoint = SocketAddr;
+
+/// Renders an IP address the way reports show it.
+pub fn ip_str(ip: &IpAddr) -> String {
+    ip.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for secs in [0i64, 951_782_400, 1_772_360_523, -86_400, 4_102_444_800] {
+            let (y, m, d, h, mi, s) = civil_from_unix(secs);
+            let back = days_from_civil(y, m, d) * 86400 + i64::from(h * 3600 + mi * 60 + s);
+            assert_eq!(back, secs);
+        }
+        assert_eq!(Timestamp::new(1_772_360_523, 120_512_000).rfc3339(), "2026-03-01T10:22:03.120512Z");
+    }
+
+    #[test]
+    fn rfc3339_parse() {
+        let t = Timestamp::new(1_772_360_523, 120_512_000);
+        assert_eq!(parse_rfc3339(&t.rfc3339()), Some(t));
+        assert_eq!(parse_rfc3339("2026-03-01T10:22:03Z"), Some(Timestamp::new(1_772_360_523, 0)));
+    }
+}

@@ -2,12 +2,21 @@
 //!
 //! The pipeline runs one way: `capture` → `packet` → `tcp` → `tls` → `model`
 //! → `rules` → `report`. Each stage is a module with one job and plain data
-//! between stages.
+//! between stages; [`pipeline`] runs them and `app` is the command line.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod capture;
 pub mod certs;
+pub mod cli;
+pub mod model;
 pub mod packet;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
 pub mod tcp;
 pub mod tls;
 pub mod types;
+
+/// `--version` text: the crate version and the JSON schema version.
+pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (json schema 1)");

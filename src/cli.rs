@@ -1,0 +1,153 @@
+//! Command-line definitions (clap derive). Doc comments here are the `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Explain failed TLS handshakes in packet captures, with the evidence.
+///
+/// tlsdiag reads pcap/pcapng files (also gzip/zstd-compressed, or `-` for
+/// stdin), reassembles every TCP connection, decodes the TLS handshakes and
+/// reports why the failed ones failed, naming the frames that show it.
+///
+/// Exit status: 0 = no finding at or above --fail-on, 1 = findings at or above
+/// --fail-on, 2 = input or usage error.
+#[derive(Debug, Parser)]
+#[command(name = "tlsdiag", version = crate::VERSION_LINE, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse one or more captures and report what went wrong.
+    Analyze(AnalyzeArgs),
+    /// List every rule with its id, severity and title.
+    Rules(RulesArgs),
+    /// Print the full explanation of one rule.
+    Explain(ExplainArgs),
+}
+
+/// Output format of `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics for a person, modelled on compiler errors.
+    Text,
+    /// The whole analysis as one JSON document (see docs/json-schema.md).
+    Json,
+    /// One JSON object per connection per line, with its findings.
+    Jsonl,
+}
+
+/// Severity threshold for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap or pcapng, optionally gzip/zstd compressed); `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Treat all FILEs as pieces of one capture (tcpdump -C/-G rotation), merged by timestamp.
+    #[arg(long)]
+    pub merge: bool,
+
+    /// Exit with status 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Run only these rules (ids or prefixes ending in `-`, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (ids or prefixes ending in `-`, e.g. `client-certificate-`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// Show every connection in text output, not only those with findings.
+    #[arg(long)]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Inputs the certificate rules use.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TrustArgs {
+    /// Trust store (PEM bundle of CA certificates) to verify chains against.
+    /// Without it, chain rules still find missing intermediates and self-signed leaves.
+    #[arg(long, value_name = "PEM")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Certificate revocation list (PEM or DER); may be given several times.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+
+    /// The host name the client meant to reach (used when the ClientHello carries no SNI).
+    #[arg(long, value_name = "NAME")]
+    pub expect_host: Option<String>,
+
+    /// Longest acceptable certificate chain (certificates sent, leaf included).
+    /// The default follows AWS ALB's mutual-TLS limit.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_chain_depth: usize,
+
+    /// Largest acceptable certificate, in bytes of DER (AWS ALB's limit is 16 KiB for a client certificate).
+    #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
+    pub max_cert_size: usize,
+}
+
+/// Resource caps: each hit is reported as an `analysis-limit-reached` finding.
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Connections tracked at once; the least recently active is evicted beyond it.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Out-of-order bytes buffered per connection direction.
+    #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
+    pub max_ooo_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format: a text table, Markdown (docs/rules.md), or JSON.
+    #[arg(long, short = 'f', value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id (e.g. `client-certificate-missing`).
+    #[arg(value_name = "ID")]
+    pub query: String,
+}

@@ -1,0 +1,435 @@
+//! The connection model: everything a person wants to know about each
+//! connection, each fact with the frames that show it.
+//!
+//! This *is* the public JSON interface (`schema_version` below; documented
+//! in `docs/json-schema.md`) and the only input of the rules. It holds no
+//! packet buffers: certificates are kept as summaries plus their DER (for
+//! export), shared between connections that sent the same certificate.
+
+use crate::capture::CaptureSummary;
+use crate::certs::CertSummary;
+use crate::rules::Finding;
+use crate::tcp::TcpConnection;
+use crate::types::{ConnId, FrameNo, Side, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+mod build;
+pub use build::build;
+
+/// Version of the JSON schema. Bump on any incompatible change, and say so
+/// in docs/json-schema.md.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A value from the registry of TLS numbers, with its name when known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Named {
+    pub id: u16,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+}
+
+impl Named {
+    /// The name, or the number in hex when unknown.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => format!("0x{:04x}", self.id),
+        }
+    }
+}
+
+/// The whole result of analysing one capture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Analysis {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub capture: CaptureFacts,
+    pub summary: Summary,
+    pub connections: Vec<Connection>,
+    pub findings: Vec<Finding>,
+}
+
+impl Analysis {
+    /// Timestamp of frame `n`, looked up in the connection that names it.
+    pub fn frame_time(&self, conn: Option<ConnId>, n: FrameNo) -> Option<Timestamp> {
+        let c = self.connections.iter().find(|c| Some(c.id) == conn)?;
+        c.frame_time(n)
+    }
+
+    pub fn connection(&self, id: ConnId) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool { name: "tlsdiag".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+/// Facts about the capture file(s).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaptureFacts {
+    /// One entry per file read (several with `--merge`).
+    pub files: Vec<FileFacts>,
+    pub frames: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// Non-fatal problems: a file cut mid-record, undecodable packets.
+    pub warnings: Vec<Warning>,
+    /// Resource caps that were hit.
+    pub limits_hit: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub name: String,
+    pub format: String,
+    pub compression: String,
+    pub frames: u64,
+    pub bytes: u64,
+    pub link_types: Vec<String>,
+    pub ts_precision_digits: u8,
+    pub file_truncated: bool,
+}
+
+impl FileFacts {
+    pub fn from_summary(s: &CaptureSummary) -> Self {
+        FileFacts {
+            name: s.name.clone(),
+            format: serde_json::to_value(s.format).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            compression: serde_json::to_value(s.compression)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            frames: s.frames,
+            bytes: s.captured_bytes,
+            link_types: s.linktypes.iter().map(|l| crate::capture::linktype_name(*l)).collect(),
+            ts_precision_digits: s.ts_precision_digits,
+            file_truncated: s.file_truncated,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub frame: Option<FrameNo>,
+    pub message: String,
+}
+
+/// Counts for the verdict line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub connections: usize,
+    pub tls_connections: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub incomplete: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+/// How a connection ended, from TLS's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Both Finished messages (or, in TLS 1.3 without keys, application data both ways).
+    Completed,
+    /// Ended by an alert, a RST or a FIN before the handshake finished, or TCP never connected.
+    Failed,
+    /// The capture ends (or has gaps) before the outcome is known.
+    Incomplete,
+    /// The bytes are not TLS.
+    NotTls,
+    /// TCP connected but no byte was exchanged.
+    NoData,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+            Status::Incomplete => "incomplete",
+            Status::NotTls => "not_tls",
+            Status::NoData => "no_data",
+        }
+    }
+}
+
+/// What ended a connection (or the handshake).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndedBy {
+    Alert { by: Side, frame: FrameNo, description: String },
+    Rst { by: Side, frame: FrameNo },
+    Fin { by: Side, frame: FrameNo },
+    /// The SYN was answered by RST.
+    Refused { frame: FrameNo },
+    /// SYN(s) with no answer.
+    NoAnswer { frame: FrameNo },
+    CaptureEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub status: Status,
+    /// One plain sentence.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ended_by: Option<EndedBy>,
+}
+
+/// One TCP connection and what TLS showed on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: ConnId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_frame: FrameNo,
+    pub last_frame: FrameNo,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    pub outcome: Outcome,
+    /// Compact history for grepping, in the spirit of Zeek's ssl_history,
+    /// e.g. `CH SH C CR SHD | C(0) | A:bad_certificate<-server`.
+    pub history: String,
+    pub tcp: TcpConnection,
+    /// `null` when no TLS was seen on the connection.
+    pub tls: Option<Tls>,
+}
+
+impl Connection {
+    /// Timestamp of a frame that belongs to this connection, if recorded.
+    pub fn frame_time(&self, n: FrameNo) -> Option<Timestamp> {
+        if n == self.first_frame {
+            return Some(self.first_ts);
+        }
+        if n == self.last_frame {
+            return Some(self.last_ts);
+        }
+        let tls = self.tls.as_ref()?;
+        tls.timeline.iter().find(|e| e.frame == n).map(|e| e.ts)
+    }
+
+    /// The server's name for grouping: SNI, else address:port.
+    pub fn server_key(&self) -> String {
+        match self.tls.as_ref().and_then(|t| t.sni.clone()) {
+            Some(s) => format!("{s}:{}", self.server.port()),
+            None => self.server.to_string(),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.outcome.status == Status::Failed
+    }
+}
+
+/// One handshake-level event in time order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub sender: Side,
+    /// Message name: `ClientHello`, `Certificate`, `Alert(bad_certificate)`, `ChangeCipherSpec`,
+    /// `EncryptedRecord(53)`, …
+    pub what: String,
+    /// Seen only through decryption.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub decrypted: bool,
+}
+
+/// An alert as seen on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub sender: Side,
+    /// `warning`, `fatal`, or `unknown` (encrypted alerts have no visible level).
+    pub level: String,
+    /// The description, e.g. `bad_certificate` (`null` when encrypted).
+    pub description: Option<Named>,
+    pub encrypted: bool,
+    /// The last handshake message seen before the alert, e.g. `Certificate` from the client.
+    pub after: Option<String>,
+}
+
+/// A certificate as sent, with its summary (shared between connections).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cert {
+    #[serde(flatten)]
+    pub summary: Arc<CertSummary>,
+}
+
+/// A Certificate message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Chain {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    /// In sending order (leaf first, normally). Empty = the peer sent an empty list.
+    pub certificates: Vec<Cert>,
+    /// Total DER bytes.
+    pub total_size: usize,
+    /// Set when the message was malformed; certificates holds what could be read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub malformed: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub decrypted: bool,
+}
+
+impl Chain {
+    pub fn leaf(&self) -> Option<&CertSummary> {
+        self.certificates.first().map(|c| c.summary.as_ref())
+    }
+}
+
+/// The server's request for a client certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    /// Distinguished names of the CAs the server accepts (RFC 4514-like text).
+    /// Empty = the server named no CA (any issuer may be tried).
+    pub ca_names: Vec<String>,
+    /// Certificate types (TLS 1.2 only), e.g. `rsa_sign`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub certificate_types: Vec<String>,
+    pub signature_algorithms: Vec<Named>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub decrypted: bool,
+}
+
+/// The client's offer, condensed from its ClientHello.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientOffer {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub legacy_version: Named,
+    /// Versions offered (supported_versions, else the legacy version), GREASE removed, highest first.
+    pub versions: Vec<Named>,
+    pub cipher_suites: Vec<Named>,
+    pub supported_groups: Vec<Named>,
+    pub key_share_groups: Vec<Named>,
+    pub signature_algorithms: Vec<Named>,
+    pub alpn: Vec<String>,
+    pub extensions: Vec<Named>,
+    pub fallback_scsv: bool,
+    pub renegotiation_info: bool,
+    pub session_id_len: usize,
+    pub psk_offered: bool,
+    pub sslv2_format: bool,
+    /// A grep-friendly JA4 fingerprint (FoxIO JA4 spec, BSD-3-Clause).
+    pub ja4: String,
+    pub ja3: String,
+    pub ja3_hash: String,
+}
+
+/// The server's choice, from its ServerHello.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerChoice {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub version: Named,
+    pub cipher_suite: Named,
+    pub group: Option<Named>,
+    pub alpn: Option<String>,
+    pub extensions: Vec<Named>,
+    /// `tls12` / `tls11` when ServerHello.random ends with the RFC 8446 downgrade sentinel.
+    pub downgrade_sentinel: Option<String>,
+    pub session_id_echoed: bool,
+    pub ja3s: String,
+    pub ja3s_hash: String,
+}
+
+/// A HelloRetryRequest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HelloRetry {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub group: Option<Named>,
+}
+
+/// Bytes that are not TLS on a connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NotTls {
+    pub sender: Side,
+    pub frame: FrameNo,
+    /// `http_request`, `http_response`, `ssh`, `unknown`.
+    pub kind: String,
+    /// The first bytes, with non-printable bytes escaped.
+    pub preview: String,
+}
+
+/// Durations in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Durations {
+    pub client_hello_to_server_hello_ms: Option<f64>,
+    pub client_hello_to_finished_ms: Option<f64>,
+}
+
+/// What TLS showed on one connection. Everything seen before an abort is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tls {
+    /// SNI as sent (lossy UTF-8), `null` if the ClientHello had no server_name.
+    pub sni: Option<String>,
+    /// Negotiated version (ServerHello, via supported_versions when present).
+    pub version: Option<Named>,
+    pub cipher_suite: Option<Named>,
+    pub client_hello: Option<ClientOffer>,
+    pub hello_retry: Option<HelloRetry>,
+    pub server_hello: Option<ServerChoice>,
+    /// `null` = no Certificate message from the server seen (absent, or encrypted).
+    pub server_certificates: Option<Chain>,
+    pub certificate_request: Option<CertificateRequest>,
+    /// `null` = the client never sent a Certificate message; `certificates: []` = it sent an empty one.
+    pub client_certificates: Option<Chain>,
+    pub alerts: Vec<Alert>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Handshake finished (both Finished seen, or inferred from application data both ways).
+    pub handshake_complete: bool,
+    /// Abbreviated handshake (session id or PSK accepted).
+    pub resumed: bool,
+    /// Handshakes after the first one on this connection.
+    pub renegotiations: u32,
+    /// The handshake after ServerHello is encrypted (TLS 1.3) and no keys decrypted it.
+    pub encrypted_handshake: bool,
+    /// Sizes of encrypted records in the handshake phase, per sender, for inference.
+    pub encrypted_flight: Vec<EncryptedRecord>,
+    pub application_data: AppData,
+    pub not_tls: Option<NotTls>,
+    /// A plaintext prelude before TLS (STARTTLS and friends): protocol name.
+    pub starttls: Option<String>,
+    pub malformed: Vec<Warning>,
+    pub durations: Durations,
+    /// Resource caps hit while decoding this connection.
+    pub limits_hit: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncryptedRecord {
+    pub frame: FrameNo,
+    pub ts: Timestamp,
+    pub sender: Side,
+    pub content_type: u8,
+    pub len: usize,
+}
+
+/// Application data, counted not kept.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppData {
+    pub records_to_server: u64,
+    pub bytes_to_server: u64,
+    pub records_to_client: u64,
+    pub bytes_to_client: u64,
+    pub first_frame: Option<FrameNo>,
+}

@@ -1,0 +1,117 @@
+//! The pipeline from capture bytes to the connection model, as a library call.
+//!
+//! capture → packet → tcp → tls → model. Connections are built into their
+//! model as soon as TCP closes them, and their decoding state is freed then.
+
+use crate::capture::{self, CaptureError, CaptureReader, CaptureSummary};
+use crate::certs::CertCache;
+use crate::model::{self, Connection};
+use crate::packet::{Decoded, FragLimits, PacketDecoder, PacketError};
+use crate::tcp::{ConnTable, Gap, Interest, RoleBasis, StreamSink, TcpConnection, TcpLimits};
+use crate::tls::{TlsConnDecoder, TlsLimits};
+use crate::types::{ConnId, Dir, FrameNo, Timestamp};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Caps that keep memory bounded, with documented defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub tcp: TcpLimits,
+    pub tls: TlsLimits,
+    pub frag: FragLimits,
+}
+
+/// Everything read from one capture (or one merged set of pieces).
+#[derive(Debug)]
+pub struct Decoding {
+    pub capture: CaptureSummary,
+    pub connections: Vec<Connection>,
+    pub packet_errors: Vec<PacketError>,
+    /// Packet-level counters worth reporting.
+    pub frames_tcp: u64,
+    pub connections_evicted: u64,
+}
+
+/// Builds the model of each connection as TCP hands it over.
+struct Collector<'c> {
+    decoders: HashMap<ConnId, TlsConnDecoder>,
+    limits: TlsLimits,
+    certs: &'c mut CertCache,
+    done: Vec<Connection>,
+}
+
+impl StreamSink for Collector<'_> {
+    fn on_open(&mut self, id: ConnId, _client: SocketAddr, _server: SocketAddr, _basis: RoleBasis) {
+        self.decoders.insert(id, TlsConnDecoder::new(self.limits));
+    }
+
+    fn on_data(&mut self, id: ConnId, dir: Dir, offset: u64, data: &[u8], frame: FrameNo, ts: Timestamp) -> Interest {
+        match self.decoders.get_mut(&id) {
+            Some(d) => d.on_data(dir, offset, data, frame, ts),
+            None => Interest::CountOnly,
+        }
+    }
+
+    fn on_gap(&mut self, id: ConnId, gap: &Gap) {
+        if let Some(d) = self.decoders.get_mut(&id) {
+            d.on_gap(gap.dir, gap.offset, gap.len);
+        }
+    }
+
+    fn on_close(&mut self, conn: TcpConnection) {
+        let tls = self.decoders.remove(&conn.id).map(TlsConnDecoder::finish);
+        self.done.push(model::build(conn, tls, self.certs));
+    }
+}
+
+/// Progress callback: called now and then with input bytes consumed so far.
+pub type Progress<'a> = &'a mut dyn FnMut(u64);
+
+/// Reads one capture to the end and returns its connections' models.
+pub fn decode_capture(
+    mut reader: CaptureReader,
+    limits: &Limits,
+    certs: &mut CertCache,
+    progress: Progress<'_>,
+) -> Result<Decoding, CaptureError> {
+    let mut packets = PacketDecoder::new(limits.frag);
+    let mut table = ConnTable::new(limits.tcp);
+    let mut sink = Collector { decoders: HashMap::new(), limits: limits.tls, certs, done: Vec::new() };
+    let mut packet_errors = Vec::new();
+    let mut frames_tcp = 0u64;
+    let mut n = 0u64;
+    while let Some(frame) = reader.next_frame()? {
+        match packets.decode(&frame) {
+            Decoded::Tcp(seg) => {
+                frames_tcp += 1;
+                table.process(&seg, &mut sink);
+            }
+            Decoded::Other => {}
+            Decoded::Error(e) => {
+                if packet_errors.len() < 1000 {
+                    packet_errors.push(e);
+                }
+            }
+        }
+        n += 1;
+        if n % 65_536 == 0 {
+            progress(reader.bytes_read());
+        }
+    }
+    table.finish(&mut sink);
+    let connections_evicted = table.stats().evicted;
+    let mut connections = sink.done;
+    connections.sort_by_key(|c| c.id);
+    Ok(Decoding {
+        capture: reader.into_summary(),
+        connections,
+        packet_errors,
+        frames_tcp,
+        connections_evicted,
+    })
+}
+
+/// Opens and decodes one file (`-` for stdin).
+pub fn decode_file(path: &str, limits: &Limits, certs: &mut CertCache, progress: Progress<'_>) -> Result<Decoding, CaptureError> {
+    decode_capture(capture::open(path)?, limits, certs, progress)
+}

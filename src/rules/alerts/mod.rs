@@ -1,0 +1,1 @@
+//! Rules: alerts (one file per rule).

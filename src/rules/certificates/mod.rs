@@ -1,0 +1,1 @@
+//! Rules: certificates (one file per rule).

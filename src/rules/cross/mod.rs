@@ -1,0 +1,1 @@
+//! Rules: cross (one file per rule).

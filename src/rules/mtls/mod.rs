@@ -1,0 +1,1 @@
+//! Rules: mtls (one file per rule).

@@ -1,0 +1,1 @@
+//! Rules: names (one file per rule).

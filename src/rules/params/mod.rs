@@ -1,0 +1,1 @@
+//! Rules: params (one file per rule).

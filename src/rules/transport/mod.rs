@@ -1,0 +1,1 @@
+//! Rules: transport (one file per rule).

@@ -115,3 +115,36 @@ pub fn decode_capture(
 pub fn decode_file(path: &str, limits: &Limits, certs: &mut CertCache, progress: Progress<'_>) -> Result<Decoding, CaptureError> {
     decode_capture(capture::open(path)?, limits, certs, progress)
 }
+
+/// Turns a decoded capture into the full analysis: model + findings + summary.
+pub fn analyze(decoding: Decoding, cx: &crate::rules::Context<'_>, sel: &crate::rules::Selection) -> crate::model::Analysis {
+    use crate::model::{Analysis, CaptureFacts, FileFacts, Summary, Tool, Warning};
+    let Decoding { capture, connections, packet_errors, frames_tcp: _, connections_evicted } = decoding;
+    let mut warnings: Vec<Warning> =
+        capture.warnings.iter().map(|w| Warning { frame: w.frame, message: w.message.clone() }).collect();
+    warnings.extend(packet_errors.iter().map(|e| Warning { frame: Some(e.frame), message: e.message.clone() }));
+    let mut limits_hit = Vec::new();
+    if connections_evicted > 0 {
+        limits_hit.push(format!(
+            "{connections_evicted} idle connections were evicted because too many were in flight (raise with --max-connections)"
+        ));
+    }
+    let mut analysis = Analysis {
+        schema_version: crate::model::SCHEMA_VERSION,
+        tool: Tool::default(),
+        capture: CaptureFacts {
+            files: vec![FileFacts::from_summary(&capture)],
+            frames: capture.frames,
+            first_ts: capture.first_ts,
+            last_ts: capture.last_ts,
+            warnings,
+            limits_hit,
+        },
+        summary: Summary::default(),
+        connections,
+        findings: Vec::new(),
+    };
+    analysis.findings = crate::rules::run(&analysis, cx, sel);
+    analysis.summary = Summary::of(&analysis.connections, &analysis.findings);
+    analysis
+}

@@ -433,3 +433,30 @@ pub struct AppData {
     pub bytes_to_client: u64,
     pub first_frame: Option<FrameNo>,
 }
+
+impl Summary {
+    /// Counts connections by outcome and findings by severity.
+    pub fn of(connections: &[Connection], findings: &[Finding]) -> Summary {
+        use crate::rules::Severity;
+        let mut s = Summary { connections: connections.len(), ..Summary::default() };
+        for c in connections {
+            if c.tls.is_some() {
+                s.tls_connections += 1;
+            }
+            match c.outcome.status {
+                Status::Completed => s.completed += 1,
+                Status::Failed => s.failed += 1,
+                Status::Incomplete => s.incomplete += 1,
+                Status::NotTls | Status::NoData => {}
+            }
+        }
+        for f in findings {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+            }
+        }
+        s
+    }
+}

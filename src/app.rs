@@ -1,0 +1,151 @@
+//! Runs one command of the command line. The only place with `anyhow`
+//! context; decides the exit status (0 clean, 1 findings, 2 error).
+
+use crate::certs::{CertCache, Crl, TrustStore};
+use crate::cli::{AnalyzeArgs, Cli, Command, FailOn, Format, RulesFormat};
+use crate::model::Analysis;
+use crate::pipeline::{self, Limits};
+use crate::report::{self, TextOptions, rules_doc};
+use crate::rules::{self, Context, RuleOptions, Selection, Severity};
+use anyhow::{Context as _, Result, bail};
+use std::io::{self, IsTerminal, Write};
+
+/// Runs the command and returns the process exit status.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Analyze(args) => analyze(&args),
+        Command::Rules(args) => {
+            let mut out = io::stdout().lock();
+            match args.format {
+                RulesFormat::Text => rules_doc::write_table(&mut out)?,
+                RulesFormat::Markdown => out.write_all(rules_doc::markdown().as_bytes())?,
+                RulesFormat::Json => rules_doc::write_json(&mut out)?,
+            }
+            out.flush()?;
+            Ok(0)
+        }
+        Command::Explain(args) => match rules::find(args.query.trim()) {
+            Some(rule) => {
+                let mut out = io::stdout().lock();
+                rules_doc::write_explain(&mut out, rule)?;
+                out.flush()?;
+                Ok(0)
+            }
+            None => bail!("no rule {:?}; `tlsdiag rules` lists them all", args.query),
+        },
+    }
+}
+
+/// True when the error is a closed pipe (`tlsdiag … | head`): exit quietly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<u8> {
+    let sel = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let unknown = sel.unknown_patterns();
+    if !unknown.is_empty() {
+        bail!("--select/--ignore: no rule matches {}; `tlsdiag rules` lists them", unknown.join(", "));
+    }
+    let trust = match &args.trust.ca_bundle {
+        Some(p) => Some(TrustStore::from_pem_file(p).with_context(|| format!("reading --ca-bundle {}", p.display()))?),
+        None => None,
+    };
+    let crls = args
+        .trust
+        .crl
+        .iter()
+        .map(|p| Crl::from_file(p).with_context(|| format!("reading --crl {}", p.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let options = RuleOptions {
+        expect_host: args.trust.expect_host.clone(),
+        max_chain_depth: args.trust.max_chain_depth,
+        max_cert_size: args.trust.max_cert_size,
+    };
+    let cx = Context { options: &options, trust: trust.as_ref(), crls: &crls };
+    let mut limits = Limits::default();
+    limits.tcp.max_connections = args.limits.max_connections.max(1);
+    limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
+
+    let mut certs = CertCache::default();
+    let mut analyses = Vec::new();
+    if args.merge {
+        let decoding = {
+            let reader = crate::capture::MergedReader::open(&args.files)?;
+            let mut progress = progress_bar(args, None);
+            pipeline::decode_capture_merged(reader, &limits, &mut certs, &mut progress)?
+        };
+        analyses.push(pipeline::analyze(decoding, &cx, &sel));
+    } else {
+        for file in &args.files {
+            let size = std::fs::metadata(file).ok().map(|m| m.len());
+            let mut progress = progress_bar(args, size);
+            let decoding = pipeline::decode_file(file, &limits, &mut certs, &mut progress)?;
+            analyses.push(pipeline::analyze(decoding, &cx, &sel));
+        }
+    }
+
+    write_output(args, &analyses)?;
+    Ok(exit_status(args.fail_on, &analyses))
+}
+
+/// A progress callback: a bar on stderr when it is a terminal, else nothing.
+fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
+    let bar = if !args.no_progress && io::stderr().is_terminal() && size.is_some_and(|s| s > 32 << 20) {
+        let bar = indicatif::ProgressBar::new(size.unwrap_or(0));
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    move |pos| {
+        if let Some(b) = &bar {
+            b.set_position(pos);
+        }
+    }
+}
+
+fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    let to_terminal = args.output.is_none();
+    for a in analyses {
+        match args.format {
+            Format::Json => report::json::write(&mut sink, a)?,
+            Format::Jsonl => report::json::write_lines(&mut sink, a)?,
+            Format::Text => {
+                let opts = TextOptions { all: args.all };
+                if to_terminal {
+                    // anstream decides: colour on a terminal, plain in pipes or with NO_COLOR.
+                    let mut s = anstream::stdout().lock();
+                    report::text::write(&mut s, a, opts)?;
+                    s.flush()?;
+                } else {
+                    let mut s = anstream::StripStream::new(&mut sink);
+                    report::text::write(&mut s, a, opts)?;
+                }
+            }
+        }
+    }
+    sink.flush().context("writing the report")?;
+    Ok(())
+}
+
+/// 1 when a finding reaches the `--fail-on` threshold, else 0.
+fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+        FailOn::Never => return 0,
+    };
+    let hit = analyses.iter().flat_map(|a| &a.findings).any(|f| f.severity >= threshold);
+    u8::from(hit)
+}

@@ -1,0 +1,157 @@
+//! The command line as a user meets it: exit statuses, formats, errors.
+
+mod common;
+
+use common::{capture, tlsdiag};
+use predicates::prelude::*;
+
+#[test]
+fn help_and_version() {
+    tlsdiag().arg("--help").assert().success().stdout(predicate::str::contains("analyze"));
+    tlsdiag()
+        .args(["analyze", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--fail-on").and(predicate::str::contains("--ca-bundle")));
+    tlsdiag()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")).and(predicate::str::contains("schema")));
+}
+
+#[test]
+fn missing_file_is_exit_2_with_one_error_line() {
+    tlsdiag()
+        .args(["analyze", "captures/does-not-exist.pcap"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("tlsdiag: error:").and(predicate::str::contains("does-not-exist.pcap")));
+}
+
+#[test]
+fn not_a_capture_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("notes.txt");
+    std::fs::write(&p, b"this is not a capture at all, just some text\n").expect("write");
+    tlsdiag().arg("analyze").arg(&p).assert().code(2).stderr(predicate::str::contains("notes.txt"));
+}
+
+#[test]
+fn usage_error_is_exit_2() {
+    tlsdiag().args(["analyze"]).assert().code(2);
+    tlsdiag().args(["analyze", "--format", "yaml", "x.pcap"]).assert().code(2);
+    tlsdiag()
+        .args(["analyze", "--select", "no-such-rule", "captures/tls12-ok.pcap"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-rule"));
+}
+
+#[test]
+fn failing_capture_exits_1_and_success_capture_exits_0() {
+    tlsdiag().arg("analyze").arg(capture("mtls12-client-cert-missing.pcap")).assert().code(1);
+    tlsdiag().arg("analyze").arg(capture("tls12-ok.pcap")).assert().code(0);
+    tlsdiag()
+        .arg("analyze")
+        .arg(capture("mtls12-client-cert-missing.pcap"))
+        .args(["--fail-on", "never"])
+        .assert()
+        .code(0);
+    tlsdiag()
+        .arg("analyze")
+        .arg(capture("mtls12-client-cert-missing.pcap"))
+        .args(["--ignore", "client-certificate-,fatal-alert,closed-without-alert,tcp-"])
+        .args(["--select", "client-certificate-missing"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn text_output_names_rule_frames_and_summary() {
+    let out = tlsdiag()
+        .arg("analyze")
+        .arg(capture("mtls12-client-cert-missing.pcap"))
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("error[client-certificate-missing]"), "{text}");
+    assert!(text.contains("-->") && text.contains("frame"), "{text}");
+    assert!(text.contains("= help:"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("summary: ")), "{text}");
+    assert!(!text.contains('\u{1b}'), "colour codes in a pipe");
+}
+
+#[test]
+fn jsonl_is_one_object_per_connection_plus_capture_line() {
+    let out = tlsdiag()
+        .arg("analyze")
+        .arg(capture("tls12-ok.pcap"))
+        .args(["--format", "jsonl"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert!(lines.len() >= 2);
+    for l in &lines[..lines.len() - 1] {
+        assert_eq!(l["schema_version"], 1);
+        assert!(l["connection"]["id"].is_number());
+    }
+    assert!(lines[lines.len() - 1]["summary"].is_object());
+}
+
+#[test]
+fn stdin_and_gzip_input_give_the_same_analysis() {
+    let path = capture("tls12-ok.pcap");
+    let plain = common::analyze_json(&path, &[]);
+    let bytes = std::fs::read(&path).expect("read");
+    let out = tlsdiag()
+        .args(["analyze", "-", "--format", "json"])
+        .write_stdin(bytes.clone())
+        .output()
+        .expect("run");
+    let from_stdin: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plain["connections"], from_stdin["connections"]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = dir.path().join("renamed.bin");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &bytes).expect("gzip");
+    std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+    let from_gz = common::analyze_json(&gz, &[]);
+    assert_eq!(plain["connections"], from_gz["connections"]);
+}
+
+#[test]
+fn explain_and_rules() {
+    tlsdiag()
+        .args(["explain", "client-certificate-missing"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("client-certificate-missing").and(predicate::str::contains("How to fix it")));
+    tlsdiag().args(["explain", "no-such-rule"]).assert().code(2);
+    let out = tlsdiag().args(["rules", "--format", "json"]).output().expect("run");
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rules.len(), tlsdiag::rules::RULES.len());
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("tlsdiag");
+    let mut child = Command::new(bin)
+        .args(["analyze", "--all", "--format", "json"])
+        .arg(capture("tls12-ok.pcap"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let status = child.wait().expect("wait");
+    let mut err = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+    assert!(!err.contains("panicked"), "panic on closed pipe: {err}");
+    assert!(status.code().is_some_and(|c| c == 0 || c == 1), "status {status:?}");
+}

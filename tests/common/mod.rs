@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file in `captures/`.
+pub fn capture(name: &str) -> PathBuf {
+    root().join("captures").join(name)
+}
+
+/// The public corpus beside the repository, if present.
+pub fn corpus() -> Option<PathBuf> {
+    let p = root().join("../shared/corpus");
+    p.is_dir().then_some(p)
+}
+
+/// The tlsdiag binary, run from the repository root.
+pub fn tlsdiag() -> Command {
+    let mut c = Command::cargo_bin("tlsdiag").expect("binary built");
+    c.current_dir(root());
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Runs `analyze --format json` with extra arguments and returns the parsed output.
+pub fn analyze_json(file: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = tlsdiag()
+        .arg("analyze")
+        .arg(file)
+        .args(["--format", "json", "--fail-on", "never"])
+        .args(extra)
+        .output()
+        .expect("run tlsdiag");
+    assert!(
+        out.status.success(),
+        "tlsdiag failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// The findings of one rule in an analysis.
+pub fn findings_of<'a>(analysis: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    analysis["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["rule"] == rule).collect())
+        .unwrap_or_default()
+}

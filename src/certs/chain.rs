@@ -81,7 +81,11 @@ pub enum ChainEnd {
     SelfSigned { index: usize },
     /// At a certificate whose issuer was not sent. Normal when the issuer is
     /// a trust anchor; otherwise an intermediate is missing.
-    IssuerNotSent { index: usize, issuer: String, authority_key_id: Option<String> },
+    IssuerNotSent {
+        index: usize,
+        issuer: String,
+        authority_key_id: Option<String>,
+    },
     /// A certificate names a sent issuer whose key does not verify its signature.
     BadSignature { index: usize, issuer_index: usize },
     /// The certificate at `index` does not parse.
@@ -161,9 +165,7 @@ pub fn analyze_chain(chain: &[&[u8]]) -> ChainReport {
 /// is not shown to be invalid.
 fn is_root(e: &Entry<'_>) -> bool {
     match &e.cert {
-        Some(c) => {
-            e.summary.self_issued && check_signature(c, c) != SignatureCheck::Invalid
-        }
+        Some(c) => e.summary.self_issued && check_signature(c, c) != SignatureCheck::Invalid,
         None => false,
     }
 }
@@ -177,7 +179,9 @@ fn link_for(entries: &[Entry<'_>], i: usize) -> ChainLink {
         issuer_name_matches_next: false,
         key_id_matches_next: None,
     };
-    let Some(me) = entries.get(i) else { return link };
+    let Some(me) = entries.get(i) else {
+        return link;
+    };
     let Some(cert) = &me.cert else { return link };
     if let Some(next) = entries.get(i + 1).filter(|n| n.cert.is_some()) {
         link.issuer_name_matches_next = me.summary.raw_issuer == next.summary.raw_subject;
@@ -197,7 +201,10 @@ fn link_for(entries: &[Entry<'_>], i: usize) -> ChainLink {
 }
 
 fn key_ids<'s>(child: &'s CertSummary, issuer: &'s CertSummary) -> Option<(&'s str, &'s str)> {
-    Some((child.authority_key_id.as_deref()?, issuer.subject_key_id.as_deref()?))
+    Some((
+        child.authority_key_id.as_deref()?,
+        issuer.subject_key_id.as_deref()?,
+    ))
 }
 
 /// Among sent certificates whose subject is `i`'s issuer DN (and whose SKI
@@ -241,7 +248,13 @@ fn follow_path(entries: &[Entry<'_>], links: &[ChainLink]) -> (Vec<usize>, Chain
         match (link.issuer_index, link.signature) {
             (Some(j), _) if j == i => return (path, ChainEnd::SelfSigned { index: i }),
             (Some(j), Some(SignatureCheck::Invalid)) => {
-                return (path, ChainEnd::BadSignature { index: i, issuer_index: j });
+                return (
+                    path,
+                    ChainEnd::BadSignature {
+                        index: i,
+                        issuer_index: j,
+                    },
+                );
             }
             (Some(j), _) => i = j,
             (None, _) => {

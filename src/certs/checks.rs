@@ -64,7 +64,10 @@ pub fn weaknesses(c: &CertSummary) -> Vec<Weakness> {
         && c.key.bits > 0
         && c.key.bits < min
     {
-        out.push(Weakness::WeakKey { key_type: c.key.key_type, bits: c.key.bits });
+        out.push(Weakness::WeakKey {
+            key_type: c.key.key_type,
+            bits: c.key.bits,
+        });
     }
     if c.version < 3 {
         out.push(Weakness::NotV3 { version: c.version });
@@ -79,7 +82,10 @@ pub enum UsageProblem {
     /// An extendedKeyUsage extension is present but lists neither the role's
     /// purpose nor anyExtendedKeyUsage. Applies to intermediates too, since
     /// verifiers (webpki, browsers) intersect EKUs along the chain.
-    EkuMissingPurpose { required: Usage, present: Vec<String> },
+    EkuMissingPurpose {
+        required: Usage,
+        present: Vec<String>,
+    },
     /// keyUsage is present on a leaf without digitalSignature, so the key may
     /// not sign the handshake (ECDHE/DHE key exchange, TLS 1.3, a client's
     /// CertificateVerify).
@@ -101,7 +107,10 @@ pub fn usage_problems(c: &CertSummary, role: Usage, is_leaf: bool) -> Vec<UsageP
     if let Some(eku) = &c.extended_key_usage
         && !eku.iter().any(|e| e == role.eku_name() || e == "any")
     {
-        out.push(UsageProblem::EkuMissingPurpose { required: role, present: eku.clone() });
+        out.push(UsageProblem::EkuMissingPurpose {
+            required: role,
+            present: eku.clone(),
+        });
     }
     let has = |ku: &[String], bit: &str| ku.iter().any(|k| k == bit);
     match (&c.key_usage, is_leaf) {
@@ -110,13 +119,19 @@ pub fn usage_problems(c: &CertSummary, role: Usage, is_leaf: bool) -> Vec<UsageP
                 && c.key.key_type == KeyType::Rsa
                 && has(ku, "key_encipherment");
             out.push(if rsa_kex_ok {
-                UsageProblem::KeyUsageOnlyKeyEncipherment { present: ku.clone() }
+                UsageProblem::KeyUsageOnlyKeyEncipherment {
+                    present: ku.clone(),
+                }
             } else {
-                UsageProblem::KeyUsageWithoutDigitalSignature { present: ku.clone() }
+                UsageProblem::KeyUsageWithoutDigitalSignature {
+                    present: ku.clone(),
+                }
             });
         }
         (Some(ku), false) if !has(ku, "key_cert_sign") => {
-            out.push(UsageProblem::IssuerWithoutKeyCertSign { present: ku.clone() });
+            out.push(UsageProblem::IssuerWithoutKeyCertSign {
+                present: ku.clone(),
+            });
         }
         _ => {}
     }
@@ -133,7 +148,11 @@ mod tests {
 
     fn cert(key_type: KeyType, bits: u32, hash: &str, version: u32) -> CertSummary {
         CertSummary {
-            key: KeyInfo { key_type, bits, curve: None },
+            key: KeyInfo {
+                key_type,
+                bits,
+                curve: None,
+            },
             signature_algorithm: SignatureInfo {
                 name: format!("{hash}-test"),
                 hash: Some(hash.to_owned()),
@@ -149,13 +168,18 @@ mod tests {
         assert!(weaknesses(&cert(KeyType::Rsa, 2048, "sha256", 3)).is_empty());
         assert_eq!(
             weaknesses(&cert(KeyType::Rsa, 2047, "sha256", 3)),
-            vec![Weakness::WeakKey { key_type: KeyType::Rsa, bits: 2047 }]
+            vec![Weakness::WeakKey {
+                key_type: KeyType::Rsa,
+                bits: 2047
+            }]
         );
         assert!(weaknesses(&cert(KeyType::Ec, 256, "sha256", 3)).is_empty());
         assert_eq!(weaknesses(&cert(KeyType::Ec, 224, "sha256", 3)).len(), 1);
         assert!(weaknesses(&cert(KeyType::Ed25519, 256, "sha512", 3)).is_empty());
         let w = weaknesses(&cert(KeyType::Rsa, 4096, "md5", 1));
-        assert!(matches!(&w[..], [Weakness::WeakSignatureHash { hash, .. }, Weakness::NotV3 { version: 1 }] if hash == "md5"));
+        assert!(
+            matches!(&w[..], [Weakness::WeakSignatureHash { hash, .. }, Weakness::NotV3 { version: 1 }] if hash == "md5")
+        );
     }
 
     #[test]
@@ -170,7 +194,11 @@ mod tests {
             usage_problems(&c, Usage::ClientAuth, true)[..],
             [UsageProblem::KeyUsageWithoutDigitalSignature { .. }]
         ));
-        c.key = KeyInfo { key_type: KeyType::Ec, bits: 256, curve: None };
+        c.key = KeyInfo {
+            key_type: KeyType::Ec,
+            bits: 256,
+            curve: None,
+        };
         assert!(matches!(
             usage_problems(&c, Usage::ServerAuth, true)[..],
             [UsageProblem::KeyUsageWithoutDigitalSignature { .. }]
@@ -183,7 +211,10 @@ mod tests {
         c.extended_key_usage = Some(vec!["any".into()]);
         assert!(usage_problems(&c, Usage::ClientAuth, true).is_empty());
         c.key_usage = Some(vec!["digital_signature".into()]);
-        c.basic_constraints = Some(BasicConstraints { ca: true, path_len: None });
+        c.basic_constraints = Some(BasicConstraints {
+            ca: true,
+            path_len: None,
+        });
         assert!(matches!(
             usage_problems(&c, Usage::ServerAuth, false)[..],
             [UsageProblem::IssuerWithoutKeyCertSign { .. }]

@@ -61,7 +61,11 @@ impl Crl {
                 reason: r.reason_code().map(|(_, code)| reason_name(code.0)),
             })
             .collect();
-        let by_serial = revoked.iter().enumerate().map(|(i, r)| (r.serial.clone(), i)).collect();
+        let by_serial = revoked
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.serial.clone(), i))
+            .collect();
         Ok(Crl {
             issuer: crl.issuer().to_string(),
             this_update: Timestamp::new(crl.last_update().timestamp(), 0),
@@ -110,7 +114,10 @@ impl Crl {
         if !same_issuer || cert.parse_error.is_some() {
             return None;
         }
-        self.by_serial.get(&cert.serial).and_then(|i| self.revoked.get(*i)).cloned()
+        self.by_serial
+            .get(&cert.serial)
+            .and_then(|i| self.revoked.get(*i))
+            .cloned()
     }
 }
 

@@ -52,7 +52,10 @@ pub enum CertError {
 
 /// Reads a user-supplied file, mapping the I/O error to [`CertError::Io`].
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CertError> {
-    std::fs::read(path).map_err(|source| CertError::Io { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| CertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Lowercase hex without separators.

@@ -44,7 +44,12 @@ pub fn matches_host(c: &CertSummary, host: &str) -> NameMatch {
     let host_norm = normalize(host);
     let bare = host_norm.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        let hit = c.san.ip.iter().find(|s| s.parse::<IpAddr>().ok() == Some(ip)).cloned();
+        let hit = c
+            .san
+            .ip
+            .iter()
+            .find(|s| s.parse::<IpAddr>().ok() == Some(ip))
+            .cloned();
         return NameMatch {
             host: ip.to_string(),
             matched: hit.is_some(),
@@ -56,10 +61,22 @@ pub fn matches_host(c: &CertSummary, host: &str) -> NameMatch {
     let (checked, source) = if c.san.has_host_names() {
         (c.san.dns.clone(), NameSource::DnsSan)
     } else {
-        (c.subject_cn.iter().cloned().collect(), NameSource::CommonName)
+        (
+            c.subject_cn.iter().cloned().collect(),
+            NameSource::CommonName,
+        )
     };
-    let hit = checked.iter().find(|pattern| dns_name_matches(pattern, &host_norm)).cloned();
-    NameMatch { host: host_norm, matched: hit.is_some(), matched_name: hit, checked, source }
+    let hit = checked
+        .iter()
+        .find(|pattern| dns_name_matches(pattern, &host_norm))
+        .cloned();
+    NameMatch {
+        host: host_norm,
+        matched: hit.is_some(),
+        matched_name: hit,
+        checked,
+        source,
+    }
 }
 
 fn normalize(name: &str) -> String {
@@ -75,7 +92,9 @@ fn dns_name_matches(pattern: &str, host: &str) -> bool {
     if !pattern.contains('*') {
         return pattern == host;
     }
-    let Some(rest) = pattern.strip_prefix("*.") else { return false };
+    let Some(rest) = pattern.strip_prefix("*.") else {
+        return false;
+    };
     if rest.contains('*') || !rest.contains('.') {
         return false;
     }

@@ -139,7 +139,11 @@ pub struct BasicConstraints {
 /// Summarises one DER certificate. Never fails and never panics: undecodable
 /// input gives a summary with `parse_error` set.
 pub fn summarize(der: &[u8]) -> CertSummary {
-    let mut s = CertSummary { sha256: sha256_hex(der), size: der.len(), ..CertSummary::default() };
+    let mut s = CertSummary {
+        sha256: sha256_hex(der),
+        size: der.len(),
+        ..CertSummary::default()
+    };
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => fill_from_cert(&mut s, &cert),
         Err(e) => s.parse_error = Some(e.to_string()),
@@ -160,7 +164,10 @@ pub(crate) fn sha256_hex(der: &[u8]) -> String {
 }
 
 fn first_cn(name: &X509Name<'_>) -> Option<String> {
-    name.iter_common_name().next().and_then(|a| a.as_str().ok()).map(str::to_owned)
+    name.iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .map(str::to_owned)
 }
 
 /// Serial magnitude: the DER INTEGER bytes without sign-padding zero bytes.
@@ -193,8 +200,10 @@ fn fill_from_cert(s: &mut CertSummary, cert: &X509Certificate<'_>) {
 fn fill_extensions(s: &mut CertSummary, cert: &X509Certificate<'_>) {
     match cert.basic_constraints() {
         Ok(Some(bc)) => {
-            s.basic_constraints =
-                Some(BasicConstraints { ca: bc.value.ca, path_len: bc.value.path_len_constraint })
+            s.basic_constraints = Some(BasicConstraints {
+                ca: bc.value.ca,
+                path_len: bc.value.path_len_constraint,
+            })
         }
         Ok(None) => {}
         Err(e) => s.extension_errors.push(format!("basicConstraints: {e}")),
@@ -260,8 +269,11 @@ fn eku_names(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<String>
         (eku.time_stamping, "time_stamping"),
         (eku.ocsp_signing, "ocsp_signing"),
     ];
-    let mut out: Vec<String> =
-        flags.iter().filter(|(set, _)| *set).map(|(_, n)| (*n).to_owned()).collect();
+    let mut out: Vec<String> = flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, n)| (*n).to_owned())
+        .collect();
     out.extend(eku.other.iter().map(|oid| oid.to_id_string()));
     out
 }
@@ -295,29 +307,51 @@ fn ip_string(bytes: &[u8]) -> String {
 fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
     let spki = cert.public_key();
     let alg = spki.algorithm.algorithm.to_id_string();
-    let curve_oid =
-        spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
+    let curve_oid = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
     match (alg.as_str(), spki.parsed()) {
-        ("1.3.101.112", _) => KeyInfo { key_type: KeyType::Ed25519, bits: 256, curve: None },
-        ("1.3.101.113", _) => KeyInfo { key_type: KeyType::Ed448, bits: 456, curve: None },
-        (_, Ok(PublicKey::RSA(rsa))) => {
-            KeyInfo { key_type: KeyType::Rsa, bits: integer_bits(rsa.modulus), curve: None }
-        }
+        ("1.3.101.112", _) => KeyInfo {
+            key_type: KeyType::Ed25519,
+            bits: 256,
+            curve: None,
+        },
+        ("1.3.101.113", _) => KeyInfo {
+            key_type: KeyType::Ed448,
+            bits: 456,
+            curve: None,
+        },
+        (_, Ok(PublicKey::RSA(rsa))) => KeyInfo {
+            key_type: KeyType::Rsa,
+            bits: integer_bits(rsa.modulus),
+            curve: None,
+        },
         (_, Ok(PublicKey::EC(point))) => KeyInfo {
             key_type: KeyType::Ec,
             bits: u32::try_from(point.key_size()).unwrap_or(0),
             curve: curve_oid.map(|o| curve_name(&o)),
         },
-        (_, Ok(PublicKey::DSA(y))) => {
-            KeyInfo { key_type: KeyType::Dsa, bits: integer_bits(y), curve: None }
-        }
-        _ => KeyInfo { key_type: KeyType::Other, bits: 0, curve: curve_oid },
+        (_, Ok(PublicKey::DSA(y))) => KeyInfo {
+            key_type: KeyType::Dsa,
+            bits: integer_bits(y),
+            curve: None,
+        },
+        _ => KeyInfo {
+            key_type: KeyType::Other,
+            bits: 0,
+            curve: curve_oid,
+        },
     }
 }
 
 /// Bit length of a big-endian unsigned integer.
 fn integer_bits(be: &[u8]) -> u32 {
-    let Some(first) = be.iter().position(|b| *b != 0) else { return 0 };
+    let Some(first) = be.iter().position(|b| *b != 0) else {
+        return 0;
+    };
     let len = u32::try_from(be.len() - first).unwrap_or(u32::MAX / 8);
     let lead = be.get(first).map_or(0, |b| b.leading_zeros());
     (len * 8).saturating_sub(lead)
@@ -373,13 +407,25 @@ fn signature_info(cert: &X509Certificate<'_>) -> SignatureInfo {
     let alg = &cert.signature_algorithm;
     let oid = alg.algorithm.to_id_string();
     if let Some((_, name, hash)) = SIG_ALGS.iter().find(|(o, _, _)| *o == oid) {
-        return SignatureInfo { name: (*name).to_owned(), hash: Some((*hash).to_owned()), oid };
+        return SignatureInfo {
+            name: (*name).to_owned(),
+            hash: Some((*hash).to_owned()),
+            oid,
+        };
     }
     if oid == "1.2.840.113549.1.1.10" {
         let hash = alg.parameters.as_ref().and_then(pss_hash);
-        return SignatureInfo { name: "rsassaPss".to_owned(), hash, oid };
+        return SignatureInfo {
+            name: "rsassaPss".to_owned(),
+            hash,
+            oid,
+        };
     }
-    SignatureInfo { name: oid.clone(), hash: None, oid }
+    SignatureInfo {
+        name: oid.clone(),
+        hash: None,
+        oid,
+    }
 }
 
 /// Hash named in RSASSA-PSS parameters (SHA-1 when absent, per RFC 4055).
@@ -387,7 +433,11 @@ fn pss_hash(params: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String
     let parsed = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
     let oid: &Oid<'_> = parsed.hash_algorithm_oid();
     let id = oid.to_id_string();
-    HASH_OIDS.iter().find(|(o, _)| *o == id).map(|(_, n)| (*n).to_owned()).or(Some(id))
+    HASH_OIDS
+        .iter()
+        .find(|(o, _)| *o == id)
+        .map(|(_, n)| (*n).to_owned())
+        .or(Some(id))
 }
 
 /// Summaries keyed by the SHA-256 of the DER, so a chain sent on many
@@ -426,7 +476,9 @@ impl CertCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<CertSummary>>> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
-        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -455,12 +507,20 @@ mod tests {
     #[test]
     fn key_usage_bits_follow_rfc5280_order() {
         // digitalSignature is bit 0, keyCertSign bit 5 in x509-parser's flag word.
-        assert_eq!(key_usage_names(0b10_0001), vec!["digital_signature", "key_cert_sign"]);
+        assert_eq!(
+            key_usage_names(0b10_0001),
+            vec!["digital_signature", "key_cert_sign"]
+        );
     }
 
     #[test]
     fn garbage_gives_parse_error_not_panic() {
-        for input in [&b""[..], &[0x30], &[0x30, 0x82, 0xff, 0xff, 0x01], &[0xff; 40]] {
+        for input in [
+            &b""[..],
+            &[0x30],
+            &[0x30, 0x82, 0xff, 0xff, 0x01],
+            &[0xff; 40],
+        ] {
             let s = summarize(input);
             assert!(s.parse_error.is_some(), "input {input:?}");
             assert_eq!(s.size, input.len());

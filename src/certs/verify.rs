@@ -30,15 +30,24 @@ pub enum Verdict {
     /// A path to a trust anchor exists and every check passed.
     Ok,
     /// A certificate's notAfter is before the verification time.
-    Expired { index: Option<usize>, not_after: Timestamp },
+    Expired {
+        index: Option<usize>,
+        not_after: Timestamp,
+    },
     /// A certificate's notBefore is after the verification time.
-    NotYetValid { index: Option<usize>, not_before: Timestamp },
+    NotYetValid {
+        index: Option<usize>,
+        not_before: Timestamp,
+    },
     /// No path from the leaf to any trust anchor.
     UnknownIssuer,
     /// A signature on the path does not verify.
     BadSignature,
     /// A certificate on the path is listed in a supplied CRL.
-    Revoked { index: Option<usize>, serial: String },
+    Revoked {
+        index: Option<usize>,
+        serial: String,
+    },
     /// An algorithm webpki refuses (SHA-1, RSA < 2048, …); see `weaknesses`.
     UnsupportedSignatureAlgorithm,
     /// Not an X.509 v3 certificate.
@@ -47,7 +56,7 @@ pub enum Verdict {
     WrongUsage { detail: String },
     /// The peer sent no certificate.
     EmptyChain,
-    /// The leaf is not DER webpki can read.
+    /// A certificate is not DER that webpki can read.
     Malformed { detail: String },
     /// Any other webpki error, by its debug name.
     Other { detail: String },
@@ -79,7 +88,11 @@ impl TrustStore {
     /// Builds a store from DER certificates. Certificates webpki cannot use
     /// as anchors are skipped and listed in [`TrustStore::skipped`].
     pub fn from_der_certs(ders: &[&[u8]]) -> Result<TrustStore, CertError> {
-        let mut store = TrustStore { anchors: Vec::new(), summaries: Vec::new(), skipped: Vec::new() };
+        let mut store = TrustStore {
+            anchors: Vec::new(),
+            summaries: Vec::new(),
+            skipped: Vec::new(),
+        };
         for (i, der) in ders.iter().enumerate() {
             let cert = CertificateDer::from(*der);
             match webpki::anchor_from_trusted_cert(&cert) {
@@ -127,12 +140,20 @@ impl TrustStore {
     /// for every certificate on the path. CRL expiry is ignored (CRLs are
     /// usually fetched long after the capture; see [`Crl::next_update`]), and
     /// certificates without a matching CRL are not treated as revoked.
-    pub fn verify(&self, chain_der: &[&[u8]], at: Timestamp, usage: Usage, crls: &[Crl]) -> Verdict {
-        let Some((leaf, rest)) = chain_der.split_first() else { return Verdict::EmptyChain };
+    pub fn verify(
+        &self,
+        chain_der: &[&[u8]],
+        at: Timestamp,
+        usage: Usage,
+        crls: &[Crl],
+    ) -> Verdict {
+        let Some((leaf, rest)) = chain_der.split_first() else {
+            return Verdict::EmptyChain;
+        };
         let leaf_der = CertificateDer::from(*leaf);
         let ee = match EndEntityCert::try_from(&leaf_der) {
             Ok(ee) => ee,
-            Err(e) => return Verdict::Malformed { detail: format!("{e:?}") },
+            Err(e) => return explain(e, chain_der, crls),
         };
         let intermediates: Vec<CertificateDer<'_>> =
             rest.iter().map(|d| CertificateDer::from(*d)).collect();
@@ -152,7 +173,8 @@ impl TrustStore {
             Usage::ServerAuth => KeyUsage::server_auth(),
             Usage::ClientAuth => KeyUsage::client_auth(),
         };
-        let time = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at.secs).unwrap_or(0)));
+        let time =
+            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at.secs).unwrap_or(0)));
         match ee.verify_for_usage(
             webpki::ALL_VERIFICATION_ALGS,
             &self.anchors,
@@ -175,24 +197,32 @@ fn explain(e: webpki::Error, chain_der: &[&[u8]], crls: &[Crl]) -> Verdict {
     match e {
         E::CertExpired { not_after, .. } => {
             let not_after = unix_to_ts(not_after);
-            let index = summaries().iter().position(|s| s.not_after == Some(not_after));
+            let index = summaries()
+                .iter()
+                .position(|s| s.not_after == Some(not_after));
             Verdict::Expired { index, not_after }
         }
         E::CertNotValidYet { not_before, .. } => {
             let not_before = unix_to_ts(not_before);
-            let index = summaries().iter().position(|s| s.not_before == Some(not_before));
+            let index = summaries()
+                .iter()
+                .position(|s| s.not_before == Some(not_before));
             Verdict::NotYetValid { index, not_before }
         }
         E::UnknownIssuer => Verdict::UnknownIssuer,
         E::InvalidSignatureForPublicKey => Verdict::BadSignature,
         E::CertRevoked => {
             let all = summaries();
-            let hit = all
-                .iter()
-                .enumerate()
-                .find_map(|(i, s)| crls.iter().find_map(|c| c.revoked(s)).map(|r| (i, r.serial)));
+            let hit = all.iter().enumerate().find_map(|(i, s)| {
+                crls.iter()
+                    .find_map(|c| c.revoked(s))
+                    .map(|r| (i, r.serial))
+            });
             match hit {
-                Some((i, serial)) => Verdict::Revoked { index: Some(i), serial },
+                Some((i, serial)) => Verdict::Revoked {
+                    index: Some(i),
+                    serial,
+                },
                 None => Verdict::Revoked {
                     index: None,
                     serial: all.first().map(|s| s.serial.clone()).unwrap_or_default(),
@@ -204,10 +234,15 @@ fn explain(e: webpki::Error, chain_der: &[&[u8]], crls: &[Crl]) -> Verdict {
             Verdict::UnsupportedSignatureAlgorithm
         }
         E::UnsupportedCertVersion => Verdict::UnsupportedCertVersion,
-        E::RequiredEkuNotFoundContext(_) | E::CaUsedAsEndEntity => {
-            Verdict::WrongUsage { detail: format!("{e:?}") }
-        }
-        other => Verdict::Other { detail: format!("{other:?}") },
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => Verdict::Malformed {
+            detail: format!("{e:?}"),
+        },
+        E::RequiredEkuNotFoundContext(_) | E::CaUsedAsEndEntity => Verdict::WrongUsage {
+            detail: format!("{e:?}"),
+        },
+        other => Verdict::Other {
+            detail: format!("{other:?}"),
+        },
     }
 }
 

@@ -277,6 +277,7 @@ fn self_signed_leaf() {
     let leaf = sign(leaf_params(7), None);
     let sum = summarize(&leaf.der);
     assert!(sum.self_issued && sum.self_signed);
+    assert_eq!(sum.self_signature, Some(SignatureCheck::Valid));
     let r = analyze_chain(&[&leaf.der]);
     assert!(r.leaf_self_signed);
     assert_eq!(r.end, ChainEnd::SelfSigned { index: 0 });
@@ -551,6 +552,8 @@ fn weak_rsa_1024_key() {
     assert_eq!(s.serial, "4f527c36844da801b78a931c207e0228236c6e70");
     // ring cannot check SHA-256 signatures by 1024-bit RSA keys: the chain
     // analysis still recognises the self-issued certificate as its own root.
+    assert_eq!(s.self_signature, Some(SignatureCheck::Unsupported));
+    assert!(s.self_signed);
     let r = analyze_chain(&[&der]);
     assert_eq!(r.links[0].signature, Some(SignatureCheck::Unsupported));
     assert!(r.leaf_self_signed);
@@ -571,6 +574,7 @@ fn sha1_signature() {
     );
     // x509-parser still verifies legacy SHA-1 signatures, so we can say "valid but SHA-1".
     assert!(s.self_signed);
+    assert_eq!(s.self_signature, Some(SignatureCheck::Valid));
 }
 
 #[test]
@@ -693,6 +697,14 @@ fn cache_parses_each_certificate_once() {
     let c = cache.get(&p.inter.der);
     assert!(!Arc::ptr_eq(&a, &c));
     assert_eq!(cache.len(), 2);
+    let one = cache.chain(&[&p.leaf.der, &p.inter.der]);
+    assert!(Arc::ptr_eq(
+        &one,
+        &cache.chain(&[&p.leaf.der, &p.inter.der])
+    ));
+    let swapped = cache.chain(&[&p.inter.der, &p.leaf.der]);
+    assert!(!Arc::ptr_eq(&one, &swapped), "order is part of the key");
+    assert_eq!(one.path, vec![0, 1]);
 }
 
 #[test]
@@ -743,12 +755,17 @@ fn corpus_certificates_summarise() {
     };
     let mut parsed = 0;
     let mut failed = Vec::new();
+    let mut by_file = std::collections::HashMap::new();
     for line in text.lines() {
         let Some((file, hex)) = line.split_once(' ') else {
             continue;
         };
         let der = decode_hex(hex);
         let s = summarize(&der);
+        by_file
+            .entry(file.to_owned())
+            .or_insert_with(Vec::new)
+            .push(s.clone());
         assert_eq!(s.size, der.len());
         let _ = weaknesses(&s);
         let _ = matches_host(&s, "www.example.com");
@@ -762,6 +779,47 @@ fn corpus_certificates_summarise() {
         failed.iter().all(|f| f.contains("malformed")),
         "unexpected failures: {failed:?}"
     );
+    assert_eq!(failed.len(), 2, "both malformed-DER captures are flagged");
+    // Facts stated by the capture names / corpus README.
+    let one = |f: &str| by_file.get(f).and_then(|v| v.first()).cloned();
+    if let Some(s) = one("sv_tls10_sni-fkp.samsungcloudsolution.com_cert-notbefore-pre-1970.pcap") {
+        assert!(
+            s.not_before.is_some_and(|t| t.secs < 0),
+            "{:?}",
+            s.not_before
+        );
+    }
+    if let Some(s) = one("ws_rsasnakeoil2_sslv3-rsa-kx_full-and-resumed_apache-snakeoil-https.pcap")
+    {
+        assert_eq!(s.subject_cn.as_deref(), Some("www.snakeoil.dom"));
+        assert!(
+            weaknesses(&s)
+                .iter()
+                .any(|w| matches!(w, Weakness::WeakSignatureHash { hash, .. } if hash == "md5"))
+        );
+    }
+    if let Some(s) = one("sv_tls12_sni-dogfish_full-handshake.pcap") {
+        assert_eq!(s.subject_cn.as_deref(), Some("tls"));
+        assert!(
+            s.self_signed,
+            "the dogfish server certificate is self-signed"
+        );
+    }
+    if let Some(v) = by_file.get("sv_tls12_sni-localhost_client-certificate-auth.pcap") {
+        let root = v
+            .iter()
+            .find(|s| s.subject_cn.as_deref() == Some("SampleRoot"));
+        let jane = v
+            .iter()
+            .find(|s| s.subject_cn.as_deref() == Some("SampleClientJane"));
+        if let (Some(root), Some(jane)) = (root, jane) {
+            assert_eq!(jane.issuer, root.subject);
+            assert_eq!(
+                dn_to_string(&root.raw_subject).as_deref(),
+                Some(jane.issuer.as_str())
+            );
+        }
+    }
 }
 
 fn decode_hex(s: &str) -> Vec<u8> {

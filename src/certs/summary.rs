@@ -6,13 +6,14 @@
 //! unparseable certificate is itself a finding. [`CertCache`] makes sure a
 //! chain repeated on thousands of connections is decoded only once.
 
+use super::chain::{ChainReport, SignatureCheck, analyze_chain, check_signature};
 use super::hex;
 use crate::types::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::Oid;
@@ -63,8 +64,12 @@ pub struct CertSummary {
     pub size: usize,
     /// Subject and issuer DNs are byte-identical.
     pub self_issued: bool,
-    /// Self-issued and its signature verifies with its own public key.
+    /// Self-issued and its signature checks with its own public key: valid,
+    /// or not checkable by the crypto backend (see `self_signature`).
     pub self_signed: bool,
+    /// Result of checking a self-issued certificate's signature with its own
+    /// key; `None` when not self-issued or not parsed.
+    pub self_signature: Option<SignatureCheck>,
     /// Why the certificate could not be decoded; the other fields are then mostly empty.
     pub parse_error: Option<String>,
     /// Extensions that were present but malformed (the certificate itself parsed).
@@ -193,7 +198,11 @@ fn fill_from_cert(s: &mut CertSummary, cert: &X509Certificate<'_>) {
     s.key = key_info(cert);
     s.signature_algorithm = signature_info(cert);
     s.self_issued = s.raw_subject == s.raw_issuer;
-    s.self_signed = s.self_issued && cert.verify_signature(None).is_ok();
+    if s.self_issued {
+        let check = check_signature(cert, cert);
+        s.self_signature = Some(check);
+        s.self_signed = check != SignatureCheck::Invalid;
+    }
     fill_extensions(s, cert);
 }
 
@@ -445,6 +454,7 @@ fn pss_hash(params: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String
 #[derive(Debug, Default)]
 pub struct CertCache {
     map: Mutex<HashMap<[u8; 32], Arc<CertSummary>>>,
+    chains: Mutex<HashMap<[u8; 32], Arc<ChainReport>>>,
 }
 
 impl CertCache {
@@ -464,6 +474,21 @@ impl CertCache {
         Arc::clone(self.lock().entry(key).or_insert(summary))
     }
 
+    /// The [`analyze_chain`] report for a sent chain, computed once per
+    /// distinct chain (same certificates in the same order).
+    pub fn chain(&self, chain: &[&[u8]]) -> Arc<ChainReport> {
+        let mut h = Sha256::new();
+        for der in chain {
+            h.update(Sha256::digest(der));
+        }
+        let key: [u8; 32] = h.finalize().into();
+        if let Some(hit) = relock(&self.chains).get(&key) {
+            return Arc::clone(hit);
+        }
+        let report = Arc::new(analyze_chain(chain));
+        Arc::clone(relock(&self.chains).entry(key).or_insert(report))
+    }
+
     /// Number of distinct certificates decoded so far.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -474,12 +499,15 @@ impl CertCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<CertSummary>>> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
-        self.map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, HashMap<[u8; 32], Arc<CertSummary>>> {
+        relock(&self.map)
     }
+}
+
+/// Locks a cache map. A poisoned lock only means another thread panicked
+/// mid-insert; the map itself is still valid.
+fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

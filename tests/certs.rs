@@ -828,3 +828,20 @@ fn decode_hex(s: &str) -> Vec<u8> {
         .filter_map(|b| u8::from_str_radix(b, 16).ok())
         .collect()
 }
+
+proptest::proptest! {
+    /// Corrupting any byte of a real certificate never panics any check.
+    #[test]
+    fn mutated_der_never_panics(pos in 0usize..4096, byte in proptest::prelude::any::<u8>()) {
+        let mut der = fixture("rsa1024-selfsigned.pem");
+        let len = der.len().max(1);
+        if let Some(b) = der.get_mut(pos % len) {
+            *b = byte;
+        }
+        let s = summarize(&der);
+        let _ = (weaknesses(&s), usage_problems(&s, Usage::ServerAuth, true));
+        let _ = matches_host(&s, "weak-rsa-1024.test");
+        let r = analyze_chain(&[&der, &der]);
+        proptest::prop_assert_eq!(r.depth, 2);
+    }
+}

@@ -45,7 +45,10 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             while self.dec.can_collect() < buf.len() && !self.dec.is_finished() {
                 let want = buf.len() - self.dec.can_collect();
                 self.dec
-                    .decode_blocks(&mut self.src, ruzstd::decoding::BlockDecodingStrategy::UptoBytes(want))
+                    .decode_blocks(
+                        &mut self.src,
+                        ruzstd::decoding::BlockDecodingStrategy::UptoBytes(want),
+                    )
                     .map_err(io::Error::other)?;
             }
             let n = self.dec.read(buf)?;
@@ -68,7 +71,10 @@ pub(crate) fn decompressing(
     raw: Box<dyn Read + Send>,
 ) -> io::Result<(Box<dyn Read + Send>, Compression, Arc<AtomicU64>)> {
     let count = Arc::new(AtomicU64::new(0));
-    let mut counting = CountingReader { inner: raw, count: Arc::clone(&count) };
+    let mut counting = CountingReader {
+        inner: raw,
+        count: Arc::clone(&count),
+    };
     let head = read_head(&mut counting, 4)?;
     let compression = if head.starts_with(&GZIP_MAGIC) {
         Compression::Gzip

@@ -35,7 +35,10 @@ pub struct MergedReader {
 impl MergedReader {
     /// Opens every path (see [`super::open`]); fails if any cannot be opened.
     pub fn open(paths: &[&str]) -> Result<MergedReader, CaptureError> {
-        let readers = paths.iter().map(|p| super::open(p)).collect::<Result<Vec<_>, _>>()?;
+        let readers = paths
+            .iter()
+            .map(|p| super::open(p))
+            .collect::<Result<Vec<_>, _>>()?;
         MergedReader::new(readers)
     }
 

@@ -84,7 +84,10 @@ pub struct CaptureSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{name}: cannot open: {source}")]
-    Open { name: String, source: std::io::Error },
+    Open {
+        name: String,
+        source: std::io::Error,
+    },
     #[error("{name}: not a pcap or pcapng file (first bytes {magic})")]
     UnknownFormat { name: String, magic: String },
     #[error("{name}: {message}")]
@@ -109,8 +112,10 @@ pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
     let src: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
-        let file = std::fs::File::open(path)
-            .map_err(|source| CaptureError::Open { name: path.to_string(), source })?;
+        let file = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+            name: path.to_string(),
+            source,
+        })?;
         Box::new(file)
     };
     from_reader(path, src)
@@ -118,7 +123,10 @@ pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
 
 /// Reads a capture from any byte source; `name` is used in messages and the summary.
 pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
-    let read_err = |e: std::io::Error| CaptureError::Read { name: name.to_string(), message: e.to_string() };
+    let read_err = |e: std::io::Error| CaptureError::Read {
+        name: name.to_string(),
+        message: e.to_string(),
+    };
     let (mut src, compression, raw_count) = input::decompressing(r).map_err(read_err)?;
     let mut buf = vec![0u8; reader::INITIAL_CAPACITY];
     let (end, eof) = reader::prefill(&mut src, &mut buf, 24).map_err(read_err)?;
@@ -138,7 +146,14 @@ pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<CaptureReader,
         warnings: Vec::new(),
         keylog: Vec::new(),
     };
-    Ok(CaptureReader::new(src, buf, (start, end, eof), layout, raw_count, summary))
+    Ok(CaptureReader::new(
+        src,
+        buf,
+        (start, end, eof),
+        layout,
+        raw_count,
+        summary,
+    ))
 }
 
 /// Recognises the file header: returns format, layout, where records start and timestamp digits.
@@ -148,7 +163,11 @@ fn detect(name: &str, head: &[u8]) -> Result<(Format, Layout, usize, u8), Captur
         magic: if head.is_empty() {
             "none: the input is empty".to_string()
         } else {
-            head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+            head.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         },
     };
     match head.get(..4) {
@@ -166,6 +185,7 @@ fn detect(name: &str, head: &[u8]) -> Result<(Format, Layout, usize, u8), Captur
                 nanos: h.is_nanosecond_precision(),
                 record_header: if h.is_modified_format() { 24 } else { 16 },
                 linktype: LinkType((h.network.0 as u32) & 0xFFFF),
+                snaplen: h.snaplen,
             };
             let digits = if layout.nanos { 9 } else { 6 };
             Ok((Format::Pcap, Layout::Pcap(layout), 24, digits))

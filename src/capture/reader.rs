@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Bigger length fields are treated as corruption, not allocated.
 pub const MAX_RECORD_LEN: usize = 16 << 20;
 
+/// Largest ordinary packet (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD).
+const NORMAL_MAX_PACKET: u32 = 256 * 1024;
+
 /// Initial buffer size; the buffer only grows for records larger than this.
 const BUF_CAPACITY: usize = 1 << 20;
 
@@ -39,6 +42,8 @@ pub(crate) struct PcapLayout {
     /// 16, or 24 for the "modified" (Kuznetzov) format.
     pub record_header: usize,
     pub linktype: LinkType,
+    /// The header's snapshot length.
+    pub snaplen: u32,
 }
 
 /// One pcapng interface (IDB) of the current section.
@@ -53,12 +58,18 @@ pub(crate) struct Interface {
 #[derive(Debug)]
 pub(crate) enum Layout {
     Pcap(PcapLayout),
-    Pcapng { big_endian: bool, interfaces: Vec<Interface> },
+    Pcapng {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
 }
 
 impl Layout {
     pub(crate) fn pcapng() -> Layout {
-        Layout::Pcapng { big_endian: false, interfaces: Vec::new() }
+        Layout::Pcapng {
+            big_endian: false,
+            interfaces: Vec::new(),
+        }
     }
 }
 
@@ -94,18 +105,28 @@ pub struct CaptureReader {
 
 fn u32_at(b: &[u8], off: usize, big_endian: bool) -> Option<u32> {
     let bytes: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+    Some(if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    })
 }
 
 fn u16_at(b: &[u8], off: usize, big_endian: bool) -> Option<u16> {
     let bytes: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
-    Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+    Some(if big_endian {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    })
 }
 
 /// Converts a pcapng timestamp in interface units to a [`Timestamp`].
 fn ng_timestamp(raw: u64, iface: &Interface) -> Timestamp {
     let units = iface.units_per_sec.max(1);
-    let secs = i64::try_from(raw / units).unwrap_or(i64::MAX).saturating_add(iface.offset_secs);
+    let secs = i64::try_from(raw / units)
+        .unwrap_or(i64::MAX)
+        .saturating_add(iface.offset_secs);
     let frac = u128::from(raw % units) * 1_000_000_000 / u128::from(units);
     Timestamp::new(secs, u32::try_from(frac).unwrap_or(0))
 }
@@ -161,8 +182,18 @@ impl CaptureReader {
         self.prev_ts = m.ts;
         self.consume_on_next = m.record_len;
         self.note_frame(&m);
-        let data = self.buf.get(m.data_off..m.data_off + m.caplen as usize).unwrap_or(&[]);
-        Ok(Some(Frame { no, ts: m.ts, caplen: m.caplen, origlen: m.origlen, linktype: m.linktype, data }))
+        let data = self
+            .buf
+            .get(m.data_off..m.data_off + m.caplen as usize)
+            .unwrap_or(&[]);
+        Ok(Some(Frame {
+            no,
+            ts: m.ts,
+            caplen: m.caplen,
+            origlen: m.origlen,
+            linktype: m.linktype,
+            data,
+        }))
     }
 
     /// What is known about the capture so far (complete once `next_frame` returned `None`).
@@ -198,7 +229,9 @@ impl CaptureReader {
 
     fn warn(&mut self, message: String) {
         let frame = Some(FrameNo(self.next_no));
-        self.summary.warnings.push(CaptureWarning { frame, message });
+        self.summary
+            .warnings
+            .push(CaptureWarning { frame, message });
     }
 
     /// Makes `n` bytes available at `start`. Returns false at end of input (a
@@ -238,7 +271,8 @@ impl CaptureReader {
                 self.end -= self.start;
                 self.start = 0;
                 if n > self.buf.len() {
-                    self.buf.resize(n.next_power_of_two().min(MAX_RECORD_LEN + 64).max(n), 0);
+                    self.buf
+                        .resize(n.next_power_of_two().min(MAX_RECORD_LEN + 64).max(n), 0);
                 }
             }
             match self.src.read(&mut self.buf[self.end..]) {
@@ -268,6 +302,20 @@ impl CaptureReader {
         true
     }
 
+    /// Like Wireshark, a legacy record longer than both the snapshot length and
+    /// 256 KiB is taken as a corrupt length field rather than a real packet.
+    fn plausible(&mut self, caplen: u32, snaplen: u32) -> bool {
+        if caplen <= snaplen.max(NORMAL_MAX_PACKET) {
+            return true;
+        }
+        self.warn(format!(
+            "frame {}: record length field says {caplen} bytes, more than the snapshot length {snaplen}; \
+             the file is corrupt from here and the rest is not read",
+            self.next_no
+        ));
+        false
+    }
+
     fn next_pcap_record(&mut self, l: PcapLayout) -> Option<FrameMeta> {
         let hl = l.record_header;
         if !self.available(hl) {
@@ -275,12 +323,23 @@ impl CaptureReader {
         }
         let h = self.record(hl);
         let be = l.big_endian;
-        let (secs, frac, caplen, origlen) =
-            (u32_at(h, 0, be)?, u32_at(h, 4, be)?, u32_at(h, 8, be)?, u32_at(h, 12, be)?);
-        if !self.length_ok(u64::from(caplen), "record") || !self.available(hl + caplen as usize) {
+        let (secs, frac, caplen, origlen) = (
+            u32_at(h, 0, be)?,
+            u32_at(h, 4, be)?,
+            u32_at(h, 8, be)?,
+            u32_at(h, 12, be)?,
+        );
+        if !self.length_ok(u64::from(caplen), "record") || !self.plausible(caplen, l.snaplen) {
             return None;
         }
-        let nanos = if l.nanos { frac } else { frac.saturating_mul(1000) };
+        if !self.available(hl + caplen as usize) {
+            return None;
+        }
+        let nanos = if l.nanos {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
         Some(FrameMeta {
             ts: Timestamp::new(i64::from(secs), nanos),
             caplen,
@@ -304,7 +363,9 @@ impl CaptureReader {
                     BOM => self.set_section(false),
                     x if x.swap_bytes() == BOM => self.set_section(true),
                     x => {
-                        self.warn(format!("section header with unknown byte-order mark {x:#010x}"));
+                        self.warn(format!(
+                            "section header with unknown byte-order mark {x:#010x}"
+                        ));
                         return None;
                     }
                 }
@@ -317,7 +378,10 @@ impl CaptureReader {
             }
             let blen = blen as usize;
             if blen < 12 || blen % 4 != 0 {
-                self.warn(format!("frame {}: invalid pcapng block length {blen}", self.next_no));
+                self.warn(format!(
+                    "frame {}: invalid pcapng block length {blen}",
+                    self.next_no
+                ));
                 return None;
             }
             if !self.available(blen) {
@@ -345,11 +409,20 @@ impl CaptureReader {
     }
 
     fn big_endian(&self) -> bool {
-        matches!(self.layout, Layout::Pcapng { big_endian: true, .. })
+        matches!(
+            self.layout,
+            Layout::Pcapng {
+                big_endian: true,
+                ..
+            }
+        )
     }
 
     fn set_section(&mut self, be: bool) {
-        self.layout = Layout::Pcapng { big_endian: be, interfaces: Vec::new() };
+        self.layout = Layout::Pcapng {
+            big_endian: be,
+            interfaces: Vec::new(),
+        };
     }
 
     fn interface_block(&mut self, blen: usize) -> Option<()> {
@@ -370,7 +443,10 @@ impl CaptureReader {
             Err(_) => None,
         };
         let Some(iface) = iface else {
-            self.warn(format!("frame {}: malformed interface description block", self.next_no));
+            self.warn(format!(
+                "frame {}: malformed interface description block",
+                self.next_no
+            ));
             return None;
         };
         if iface.units_per_sec > 1_000_000 {
@@ -385,7 +461,11 @@ impl CaptureReader {
     fn secrets_block(&mut self, blen: usize) -> Option<()> {
         let be = self.big_endian();
         let block = self.record(blen);
-        let parsed = if be { pcap_parser::pcapng::parse_block_be(block) } else { pcap_parser::pcapng::parse_block_le(block) };
+        let parsed = if be {
+            pcap_parser::pcapng::parse_block_be(block)
+        } else {
+            pcap_parser::pcapng::parse_block_le(block)
+        };
         let secrets = match parsed {
             Ok((_, Block::DecryptionSecrets(d))) => {
                 if d.secrets_type == SecretsType::TlsKeyLog {
@@ -397,7 +477,10 @@ impl CaptureReader {
             _ => None,
         };
         let Some(secrets) = secrets else {
-            self.warn(format!("frame {}: malformed decryption secrets block", self.next_no));
+            self.warn(format!(
+                "frame {}: malformed decryption secrets block",
+                self.next_no
+            ));
             return None;
         };
         let keylog = &mut self.summary.keylog;
@@ -436,13 +519,22 @@ impl CaptureReader {
             Layout::Pcap(_) => None,
         };
         let Some(iface) = iface else {
-            self.warn(format!("frame {}: packet block names interface {if_id}, which was not described", self.next_no));
+            self.warn(format!(
+                "frame {}: packet block names interface {if_id}, which was not described",
+                self.next_no
+            ));
             return None;
         };
         let room = blen.saturating_sub(data_at + 4);
         let caplen = if btype == SPB {
-            let snap = if iface.snaplen == 0 { u32::MAX } else { iface.snaplen };
-            caplen.min(snap).min(u32::try_from(room).unwrap_or(u32::MAX))
+            let snap = if iface.snaplen == 0 {
+                u32::MAX
+            } else {
+                iface.snaplen
+            };
+            caplen
+                .min(snap)
+                .min(u32::try_from(room).unwrap_or(u32::MAX))
         } else {
             caplen
         };

@@ -89,7 +89,7 @@ impl Ng {
     }
     fn block(&mut self, btype: u32, body: &[u8]) -> &mut Ng {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         let len = 12 + body.len() as u32;
@@ -881,22 +881,21 @@ fn bench_open_read_decode() {
     let t0 = std::time::Instant::now();
     let mut r = capture::open(&path).unwrap();
     let mut dec = PacketDecoder::new(FragLimits::default());
-    let (mut frames, mut tcp, mut bytes) = (0u64, 0u64, 0u64);
+    let (mut frames, mut tcp, mut payload) = (0u64, 0u64, 0u64);
     while let Some(f) = r.next_frame().unwrap() {
         frames += 1;
-        bytes += u64::from(f.caplen);
         if let Decoded::Tcp(s) = dec.decode(&f) {
             tcp += 1;
-            bytes += s.payload.len() as u64 & 0;
+            payload += s.payload.len() as u64;
         }
     }
     let secs = t0.elapsed().as_secs_f64();
     let file_mb = r.bytes_read() as f64 / 1e6;
     eprintln!(
-        "{frames} frames ({tcp} TCP), {file_mb:.1} MB in {secs:.3} s: {:.0} frames/s, {:.0} MB/s; warnings {:?}",
+        "{frames} frames ({tcp} TCP, {payload} payload bytes), {file_mb:.1} MB in {secs:.3} s: {:.0} frames/s, {:.0} MB/s; warnings {:?}",
         frames as f64 / secs,
         file_mb / secs,
         r.summary().warnings
     );
-    assert!(bytes > 0);
+    assert!(frames > 0 && tcp > 0);
 }

@@ -377,7 +377,7 @@ impl CaptureReader {
                 return None;
             }
             let blen = blen as usize;
-            if blen < 12 || blen % 4 != 0 {
+            if blen < 12 || !blen.is_multiple_of(4) {
                 self.warn(format!(
                     "frame {}: invalid pcapng block length {blen}",
                     self.next_no
@@ -575,3 +575,49 @@ pub(crate) fn prefill(src: &mut dyn Read, buf: &mut [u8], n: usize) -> io::Resul
 }
 
 pub(crate) const INITIAL_CAPACITY: usize = BUF_CAPACITY;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iface(units_per_sec: u64, offset_secs: i64) -> Interface {
+        Interface {
+            linktype: LinkType(1),
+            snaplen: 0,
+            units_per_sec,
+            offset_secs,
+        }
+    }
+
+    #[test]
+    fn pcapng_timestamps_honour_resolution_and_offset() {
+        assert_eq!(
+            ng_timestamp(1_500_000, &iface(1_000_000, 0)),
+            Timestamp::new(1, 500_000_000)
+        );
+        assert_eq!(
+            ng_timestamp(3 * 1024 + 256, &iface(1024, 0)),
+            Timestamp::new(3, 250_000_000),
+            "if_tsresol 0x8A: 2^-10 s"
+        );
+        assert_eq!(
+            ng_timestamp(7, &iface(1_000_000_000, 1_700_000_000)),
+            Timestamp::new(1_700_000_000, 7),
+            "if_tsoffset"
+        );
+        assert_eq!(
+            ng_timestamp(u64::MAX, &iface(0, i64::MAX)).secs,
+            i64::MAX,
+            "no overflow on hostile values"
+        );
+    }
+
+    #[test]
+    fn field_readers_are_bounds_checked() {
+        assert_eq!(u32_at(&[1, 0, 0, 0], 0, false), Some(1));
+        assert_eq!(u32_at(&[0, 0, 0, 1], 0, true), Some(1));
+        assert_eq!(u32_at(&[1, 2, 3], 0, false), None);
+        assert_eq!(u32_at(&[1, 2, 3, 4], usize::MAX, false), None);
+        assert_eq!(u16_at(&[1], 0, false), None);
+    }
+}

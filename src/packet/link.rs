@@ -5,6 +5,8 @@ use crate::capture::LinkType;
 use etherparse::{EtherType, LaxSlicedPacket};
 use pcap_parser::data::PacketData;
 
+// Returned by value once per frame and matched at once; boxing would allocate per packet.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Link<'a> {
     Sliced(LaxSlicedPacket<'a>),
     /// A link type we know, carrying something other than IP.

@@ -84,9 +84,112 @@ pub struct CaptureSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{name}: cannot open: {source}")]
-    Open { name: String, source: std::io::Error },
+    Open {
+        name: String,
+        source: std::io::Error,
+    },
     #[error("{name}: not a pcap or pcapng file (first bytes {magic})")]
     UnknownFormat { name: String, magic: String },
     #[error("{name}: {message}")]
     Read { name: String, message: String },
+}
+
+mod input;
+mod merge;
+mod reader;
+
+pub use merge::MergedReader;
+pub use reader::{CaptureReader, MAX_RECORD_LEN};
+
+use reader::{Layout, PcapLayout};
+use std::io::Read;
+
+/// Opens a capture file, or standard input when `path` is `-`.
+///
+/// Compression (gzip, zstd) and format (pcap, pcapng) are detected from the
+/// content, never from the name.
+pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
+    let src: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        let file = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+            name: path.to_string(),
+            source,
+        })?;
+        Box::new(file)
+    };
+    from_reader(path, src)
+}
+
+/// Reads a capture from any byte source; `name` is used in messages and the summary.
+pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
+    let read_err = |e: std::io::Error| CaptureError::Read {
+        name: name.to_string(),
+        message: e.to_string(),
+    };
+    let (mut src, compression, raw_count) = input::decompressing(r).map_err(read_err)?;
+    let mut buf = vec![0u8; reader::INITIAL_CAPACITY];
+    let (end, eof) = reader::prefill(&mut src, &mut buf, 24).map_err(read_err)?;
+    let head = buf.get(..end).unwrap_or(&[]);
+    let (format, layout, start, digits) = detect(name, head)?;
+    let summary = CaptureSummary {
+        name: name.to_string(),
+        format,
+        compression,
+        ts_precision_digits: digits,
+        linktypes: Vec::new(),
+        frames: 0,
+        captured_bytes: 0,
+        first_ts: None,
+        last_ts: None,
+        file_truncated: false,
+        warnings: Vec::new(),
+        keylog: Vec::new(),
+    };
+    Ok(CaptureReader::new(
+        src,
+        buf,
+        (start, end, eof),
+        layout,
+        raw_count,
+        summary,
+    ))
+}
+
+/// Recognises the file header: returns format, layout, where records start and timestamp digits.
+fn detect(name: &str, head: &[u8]) -> Result<(Format, Layout, usize, u8), CaptureError> {
+    let unknown = || CaptureError::UnknownFormat {
+        name: name.to_string(),
+        magic: if head.is_empty() {
+            "none: the input is empty".to_string()
+        } else {
+            head.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    };
+    match head.get(..4) {
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
+            let bom = head.get(8..12).ok_or_else(unknown)?;
+            if bom != [0x1a, 0x2b, 0x3c, 0x4d] && bom != [0x4d, 0x3c, 0x2b, 0x1a] {
+                return Err(unknown());
+            }
+            Ok((Format::Pcapng, Layout::pcapng(), 0, 6))
+        }
+        Some(_) => {
+            let (_, h) = pcap_parser::pcap::parse_pcap_header(head).map_err(|_| unknown())?;
+            let layout = PcapLayout {
+                big_endian: h.is_bigendian(),
+                nanos: h.is_nanosecond_precision(),
+                record_header: if h.is_modified_format() { 24 } else { 16 },
+                linktype: LinkType((h.network.0 as u32) & 0xFFFF),
+                snaplen: h.snaplen,
+            };
+            let digits = if layout.nanos { 9 } else { 6 };
+            Ok((Format::Pcap, Layout::Pcap(layout), 24, digits))
+        }
+        None => Err(unknown()),
+    }
 }

@@ -68,20 +68,21 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     limits.tcp.max_connections = args.limits.max_connections.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
 
-    let mut certs = CertCache::default();
+    let mut certs = CertCache::new();
     let mut analyses = Vec::new();
     if args.merge {
         let decoding = {
-            let reader = crate::capture::MergedReader::open(&args.files)?;
+            let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
+            let reader = crate::capture::MergedReader::open(&paths)?;
             let mut progress = progress_bar(args, None);
-            pipeline::decode_capture_merged(reader, &limits, &mut certs, &mut progress)?
+            pipeline::decode_capture(reader, &limits, &certs, &mut progress)?
         };
         analyses.push(pipeline::analyze(decoding, &cx, &sel));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let decoding = pipeline::decode_file(file, &limits, &mut certs, &mut progress)?;
+            let decoding = pipeline::decode_file(file, &limits, &certs, &mut progress)?;
             analyses.push(pipeline::analyze(decoding, &cx, &sel));
         }
     }

@@ -36,7 +36,7 @@ pub struct Decoding {
 struct Collector<'c> {
     decoders: HashMap<ConnId, TlsConnDecoder>,
     limits: TlsLimits,
-    certs: &'c mut CertCache,
+    certs: &'c CertCache,
     done: Vec<Connection>,
 }
 
@@ -67,11 +67,42 @@ impl StreamSink for Collector<'_> {
 /// Progress callback: called now and then with input bytes consumed so far.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
+/// Where frames come from: one file, or several merged by timestamp.
+pub trait FrameSource {
+    fn next_frame(&mut self) -> Result<Option<crate::capture::Frame<'_>>, CaptureError>;
+    fn bytes_read(&self) -> u64;
+    fn into_summary(self) -> CaptureSummary;
+}
+
+impl FrameSource for CaptureReader {
+    fn next_frame(&mut self) -> Result<Option<crate::capture::Frame<'_>>, CaptureError> {
+        CaptureReader::next_frame(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        CaptureReader::bytes_read(self)
+    }
+    fn into_summary(self) -> CaptureSummary {
+        CaptureReader::into_summary(self)
+    }
+}
+
+impl FrameSource for crate::capture::MergedReader {
+    fn next_frame(&mut self) -> Result<Option<crate::capture::Frame<'_>>, CaptureError> {
+        crate::capture::MergedReader::next_frame(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        crate::capture::MergedReader::bytes_read(self)
+    }
+    fn into_summary(self) -> CaptureSummary {
+        crate::capture::MergedReader::into_summary(self)
+    }
+}
+
 /// Reads one capture to the end and returns its connections' models.
-pub fn decode_capture(
-    mut reader: CaptureReader,
+pub fn decode_capture<R: FrameSource>(
+    mut reader: R,
     limits: &Limits,
-    certs: &mut CertCache,
+    certs: &CertCache,
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
     let mut packets = PacketDecoder::new(limits.frag);
@@ -112,7 +143,7 @@ pub fn decode_capture(
 }
 
 /// Opens and decodes one file (`-` for stdin).
-pub fn decode_file(path: &str, limits: &Limits, certs: &mut CertCache, progress: Progress<'_>) -> Result<Decoding, CaptureError> {
+pub fn decode_file(path: &str, limits: &Limits, certs: &CertCache, progress: Progress<'_>) -> Result<Decoding, CaptureError> {
     decode_capture(capture::open(path)?, limits, certs, progress)
 }
 

@@ -193,3 +193,19 @@ fn detect(name: &str, head: &[u8]) -> Result<(Format, Layout, usize, u8), Captur
         None => Err(unknown()),
     }
 }
+
+/// The LINKTYPE_ name of a link type, as tcpdump and Wireshark say it.
+pub fn linktype_name(l: LinkType) -> String {
+    let name = match l.0 {
+        0 => "NULL",
+        1 => "ETHERNET",
+        12 | 14 | 101 => "RAW",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        228 => "IPV4",
+        229 => "IPV6",
+        276 => "LINUX_SLL2",
+        _ => return format!("LINKTYPE_{}", l.0),
+    };
+    name.to_string()
+}

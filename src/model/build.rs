@@ -6,6 +6,6 @@ use crate::certs::CertCache;
 use crate::tcp::TcpConnection;
 
 /// Builds one connection's model.
-pub fn build(_tcp: TcpConnection, _tls: Option<crate::tls::TlsSession>, _certs: &mut CertCache) -> Connection {
+pub fn build(_tcp: TcpConnection, _tls: Option<crate::tls::TlsSession>, _certs: &CertCache) -> Connection {
     unimplemented!("stub")
 }

@@ -81,6 +81,9 @@ pub struct CertSummary {
     /// Issuer DN as DER, for exact comparison with CA names and CRL issuers.
     #[serde(skip)]
     pub raw_issuer: Vec<u8>,
+    /// The certificate itself (DER), kept for PEM export (`tlsdiag certs`); not in JSON.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// Subject alternative names, grouped by type.
@@ -147,6 +150,7 @@ pub fn summarize(der: &[u8]) -> CertSummary {
     let mut s = CertSummary {
         sha256: sha256_hex(der),
         size: der.len(),
+        der: der.to_vec(),
         ..CertSummary::default()
     };
     match X509Certificate::from_der(der) {

@@ -4,6 +4,10 @@
 //! out through a [`StreamSink`]. Gaps are reported, never bridged silently.
 //! Memory is bounded: per-direction out-of-order buffer cap, connections-in-
 //! flight cap with eviction of the idle ones (reported).
+//!
+//! [`ConnTable`] is the entry point. The rules it applies (roles, port reuse,
+//! lazy closing, eviction) are listed in `table.rs`; how bytes, overlaps and
+//! gaps are handled per direction is in `reassembly.rs`.
 
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -120,6 +124,9 @@ pub struct TcpConnection {
     pub gaps: Vec<Gap>,
     pub conflicts: Vec<Conflict>,
     /// Out-of-order bytes dropped because the per-direction buffer cap was hit.
+    /// The reassembler currently never drops: over the cap it declares the
+    /// oldest hole a gap and delivers the buffered bytes after it (which loses
+    /// less), so this stays 0. Kept so a dropping policy can report itself.
     pub ooo_bytes_dropped: u64,
 }
 

@@ -12,6 +12,21 @@
 //! overlap become a [`Conflict`]. The last [`CONFLICT_WINDOW`] delivered bytes
 //! are remembered (only while the consumer wants bytes) so a retransmission of
 //! already-delivered data can be compared too.
+//!
+//! A hole is reported as a gap (and the bytes after it delivered) only when
+//! it cannot be filled any more: at flush (end of capture, eviction, port
+//! reuse), when the buffer goes over its cap (the oldest hole is released;
+//! nothing is dropped), or when the peer acknowledged beyond it. Bytes cut by
+//! snaplen are a gap at their own position, reported as soon as delivery
+//! reaches them. At flush, a FIN beyond the delivered data, or an ACK more
+//! than one sequence number beyond it, yields a trailing gap.
+//!
+//! Other rules: bytes before offset 0 (before the first sequence number seen
+//! in a mid-stream capture) are counted as a retransmission and dropped; a
+//! one-byte segment just below the delivery point is a keep-alive and
+//! ignored. After the sink answers [`Interest::CountOnly`] the direction only
+//! counts: buffers are freed, nothing is delivered, no gap is reported, and a
+//! late hole filler counts as a retransmission.
 
 use super::{Conflict, DirStats, Gap, Interest, StreamSink};
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};

@@ -443,3 +443,16 @@ fn emit<'a, S>(info: &'a mut TcpConnection, sink: &'a mut S, dir: Dir) -> Emit<'
         conflicts: &mut info.conflicts,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An idle connection must stay small: the cap multiplies it.
+    #[test]
+    fn idle_connection_is_small() {
+        let size = std::mem::size_of::<Conn>();
+        println!("size_of::<Conn>() = {size}");
+        assert!(size <= 1024, "{size} bytes per connection");
+    }
+}

@@ -4,10 +4,20 @@
 //! out through a [`StreamSink`]. Gaps are reported, never bridged silently.
 //! Memory is bounded: per-direction out-of-order buffer cap, connections-in-
 //! flight cap with eviction of the idle ones (reported).
+//!
+//! [`ConnTable`] is the entry point. The rules it applies (roles, port reuse,
+//! lazy closing, eviction) are listed in `table.rs`; how bytes, overlaps and
+//! gaps are handled per direction is in `reassembly.rs`.
 
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+
+mod reassembly;
+mod table;
+
+pub use reassembly::{CONFLICT_WINDOW, MAX_RECORDS};
+pub use table::{ConnTable, REUSE_AFTER_SECS, TLS_PORTS};
 
 /// What the consumer wants next from one direction of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +46,15 @@ pub enum RoleBasis {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TcpEnd {
     /// A FIN was seen (first one).
-    Fin { by: crate::types::Side, frame: FrameNo },
+    Fin {
+        by: crate::types::Side,
+        frame: FrameNo,
+    },
     /// A RST was seen (first one).
-    Rst { by: crate::types::Side, frame: FrameNo },
+    Rst {
+        by: crate::types::Side,
+        frame: FrameNo,
+    },
     /// Still open when the capture ended.
     Open,
     /// Dropped from the table by the connections-in-flight cap.
@@ -108,6 +124,9 @@ pub struct TcpConnection {
     pub gaps: Vec<Gap>,
     pub conflicts: Vec<Conflict>,
     /// Out-of-order bytes dropped because the per-direction buffer cap was hit.
+    /// The reassembler currently never drops: over the cap it declares the
+    /// oldest hole a gap and delivers the buffered bytes after it (which loses
+    /// less), so this stays 0. Kept so a dropping policy can report itself.
     pub ooo_bytes_dropped: u64,
 }
 
@@ -117,7 +136,15 @@ pub trait StreamSink {
     /// A new connection (also a new one on a reused 4-tuple after close).
     fn on_open(&mut self, id: ConnId, client: SocketAddr, server: SocketAddr, basis: RoleBasis);
     /// In-order bytes of one direction, starting at stream `offset`, all from `frame`.
-    fn on_data(&mut self, id: ConnId, dir: Dir, offset: u64, data: &[u8], frame: FrameNo, ts: Timestamp) -> Interest;
+    fn on_data(
+        &mut self,
+        id: ConnId,
+        dir: Dir,
+        offset: u64,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) -> Interest;
     /// Bytes at `offset..offset+len` in `dir` are missing; delivery resumes after them.
     fn on_gap(&mut self, id: ConnId, gap: &Gap);
     /// The connection ended or the capture ended; this is the last call for `id`.
@@ -135,6 +162,28 @@ pub struct TcpLimits {
 
 impl Default for TcpLimits {
     fn default() -> Self {
-        TcpLimits { max_connections: 100_000, max_ooo_bytes: 256 * 1024 }
+        TcpLimits {
+            max_connections: 100_000,
+            max_ooo_bytes: 256 * 1024,
+        }
     }
+}
+
+/// Counters of the whole table (all connections).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpStats {
+    /// Segments processed.
+    pub segments: u64,
+    /// Connections created (`on_open` calls).
+    pub connections_opened: u64,
+    /// Connections closed (`on_close` calls), for any reason.
+    pub connections_closed: u64,
+    /// Connections closed by the connections-in-flight cap.
+    pub evicted: u64,
+    /// Connections closed because a new SYN reused their 4-tuple.
+    pub reused: u64,
+    /// Connections in the table now.
+    pub open: usize,
+    /// Most connections ever in the table at once (never above the cap).
+    pub peak_open: usize,
 }

@@ -68,7 +68,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     limits.tcp.max_connections = args.limits.max_connections.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
 
-    let mut certs = CertCache::new();
+    let certs = CertCache::new();
     let mut analyses = Vec::new();
     if args.merge {
         let decoding = {

@@ -16,7 +16,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 mod build;
-pub use build::build;
+pub mod fingerprint;
+pub use build::{build, message_name, tls13_inferred_alert, ALERT_RECORD_MAX};
 
 /// Version of the JSON schema. Bump on any incompatible change, and say so
 /// in docs/json-schema.md.

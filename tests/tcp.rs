@@ -167,6 +167,7 @@ fn seg(src: &str, dst: &str, seq: u32, ack: u32, fl: &str, payload: &[u8]) -> Se
         window: 64240,
         payload: Cow::Owned(payload.to_vec()),
         payload_missing: 0,
+        frame_len: 0,
     }
 }
 
@@ -844,6 +845,7 @@ fn million_half_open_syns_stay_under_the_cap() {
             window: 1024,
             payload: Cow::Borrowed(&[]),
             payload_missing: 0,
+            frame_len: 0,
         };
         table.process(&s, &mut sink);
         assert!(table.stats().open <= 10_000);

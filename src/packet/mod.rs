@@ -34,6 +34,8 @@ pub struct Segment<'a> {
     pub payload: Cow<'a, [u8]>,
     /// Payload bytes that were on the wire but cut by snaplen (0 if complete).
     pub payload_missing: u32,
+    /// Length of the whole frame on the wire (`frame.len`), for per-direction byte counts.
+    pub frame_len: u32,
 }
 
 mod frag;
@@ -100,6 +102,7 @@ pub struct PacketStats {
 struct Ctx {
     frame: FrameNo,
     ts: Timestamp,
+    frame_len: u32,
     depth: u8,
 }
 
@@ -137,6 +140,7 @@ impl PacketDecoder {
         let ctx = Ctx {
             frame: frame.no,
             ts: frame.ts,
+            frame_len: frame.origlen,
             depth: 0,
         };
         let out = match link::slice(frame.linktype, frame.data) {
@@ -340,6 +344,7 @@ fn tcp_segment<'b>(
         window: tcp.window_size(),
         payload: Cow::Borrowed(tcp.payload()),
         payload_missing: u32::try_from(missing).unwrap_or(u32::MAX),
+        frame_len: ctx.frame_len,
     })
 }
 

@@ -88,6 +88,8 @@ pub struct Conflict {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirStats {
     pub packets: u64,
+    /// Frame bytes on the wire (headers included), as `tshark -z conv,tcp` counts them.
+    pub wire_bytes: u64,
     /// Payload bytes on the wire in this direction (each byte once, retransmissions excluded).
     pub bytes: u64,
     pub retransmissions: u64,

@@ -306,6 +306,7 @@ impl Conn {
         self.info.last_ts = seg.ts;
         let stats = self.dir_stats(dir);
         stats.packets += 1;
+        stats.wire_bytes += u64::from(seg.frame_len);
         if seg.window == 0 && !seg.flags.rst {
             stats.zero_windows += 1;
         }

@@ -19,7 +19,7 @@ BGPIDS=()
 cleanup() {
     local p
     for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
+    if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -55,12 +55,11 @@ stop_bg() {
 }
 
 # server PORT ARGS...: openssl s_server on PORT, wait until it listens.
-# stdin is a long sleep so the echo mode never sees end of input.
+# Scenarios use -www or -rev, which never read stdin (it is /dev/null).
 server() {
     local port=$1
     shift
-    bg openssl s_server -accept "$HOST:$port" "$@" \
-        >>"$WORK/server.$port.log" 2>&1 < <(sleep 30)
+    bg openssl s_server -accept "$HOST:$port" "$@" >>"$WORK/server.$port.log" 2>&1
     wait_listen "$port"
 }
 
@@ -74,7 +73,7 @@ server_restart() {
 client() {
     local port=$1
     shift
-    { printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1; } |
+    printf 'GET / HTTP/1.0\r\n\r\n' |
         timeout 5 openssl s_client -connect "$HOST:$port" -ign_eof "$@" \
             >>"$WORK/client.$port.log" 2>&1 || true
 }
@@ -90,8 +89,10 @@ capture() {
     local name=$1 port=$2 fn=$3 tdpid i
     rm -f "$OUT/$name.pcap" "$OUT/$name.keys"
     KEYS=$OUT/$name.keys
+    # A pre_ function prepares state the capture must not contain.
+    if declare -F "pre_${fn#sc_}" >/dev/null; then "pre_${fn#sc_}" "$port"; fi
     : >"$WORK/tcpdump.$port.log"
-    tcpdump -i lo -s 0 -U -n -Z root -w "$OUT/$name.pcap" "tcp port $port" \
+    tcpdump -i lo -s 0 -U --immediate-mode -n -Z root -w "$OUT/$name.pcap" "tcp port $port" \
         2>"$WORK/tcpdump.$port.log" &
     tdpid=$!
     for i in $(seq 50); do
@@ -113,31 +114,236 @@ MTLS=(-CAfile "$PKI/clientca.crt")
 keylog() { echo -keylogfile "$KEYS"; }
 
 # ---- Scenarios: sc_NAME PORT -------------------------------------------
+JANE=(-cert "$PKI/client-jane.crt" -key "$PKI/client-jane.key")
+OTHER=(-cert "$PKI/client-other.crt" -key "$PKI/client-other.key")
+as_client() { echo -cert "$PKI/$1.crt" -key "$PKI/$1.key"; }
+mtls_server() { server "$1" "${SRV[@]}" -Verify 5 -verify_return_error "${MTLS[@]}" "${@:2}"; }
+leaf_server() { server "$1" -cert "$PKI/$2.crt" -key "$PKI/$2.key" -www "${@:3}"; }
+
+# Success baselines.
 sc_tls12_ok() { server "$1" "${SRV[@]}"; client "$1" "${CLI[@]}" -tls1_2; }
 sc_tls13_ok() { server "$1" "${SRV[@]}"; client "$1" "${CLI[@]}" -tls1_3 $(keylog); }
-sc_mtls12_ok() {
-    server "$1" "${SRV[@]}" -Verify 5 "${MTLS[@]}"
-    client "$1" "${CLI[@]}" -tls1_2 -cert "$PKI/client-jane.crt" -key "$PKI/client-jane.key"
+sc_mtls12_ok() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_2 "${JANE[@]}"; }
+sc_mtls13_ok() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_3 $(keylog) "${JANE[@]}"; }
+
+# Mutual TLS: the client side of the story.
+sc_mtls12_client_cert_missing() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_2; }
+sc_mtls13_client_cert_missing() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_3 $(keylog); }
+sc_mtls12_issuer_not_accepted() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_2 "${OTHER[@]}"; }
+sc_mtls12_optional_not_sent() {
+    pyhelper "$1" https403
+    client "$1" "${CLI[@]}" -tls1_2 $(keylog)
 }
-sc_mtls13_ok() {
-    server "$1" "${SRV[@]}" -Verify 5 "${MTLS[@]}"
-    client "$1" "${CLI[@]}" -tls1_3 $(keylog) -cert "$PKI/client-jane.crt" -key "$PKI/client-jane.key"
+sc_mtls12_client_cert_expired() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-expired)
 }
-sc_mtls12_client_cert_missing() {
-    server "$1" "${SRV[@]}" -Verify 5 "${MTLS[@]}"
+sc_mtls12_client_cert_revoked() {
+    mtls_server "$1" -CRL "$PKI/clientca.crl.pem" -crl_check
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-revoked)
+}
+sc_mtls12_client_self_signed() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-selfsigned)
+}
+sc_mtls12_client_weak_sha1() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 -cipher 'DEFAULT@SECLEVEL=0' $(as_client client-sha1)
+}
+sc_mtls12_client_weak_rsa1024() {
+    mtls_server "$1" -cipher 'DEFAULT@SECLEVEL=2'
+    client "$1" "${CLI[@]}" -tls1_2 -cipher 'DEFAULT@SECLEVEL=0' $(as_client client-rsa1024)
+}
+sc_mtls12_client_not_v3() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_2 $(as_client client-v1); }
+sc_mtls12_client_wrong_usage() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-serverauth)
+}
+sc_mtls12_chain_too_deep() {
+    server "$1" "${SRV[@]}" -Verify 5 -verify_depth 3 -verify_return_error "${MTLS[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-deep) -cert_chain "$PKI/chain-deep.pem"
+}
+
+# Server certificate problems, seen (and refused) by the client.
+sc_server_cert_expired() {
+    leaf_server "$1" server-expired -cert_chain "$PKI/chain-inter.pem"
     client "$1" "${CLI[@]}" -tls1_2
 }
-sc_mtls13_client_cert_missing() {
-    server "$1" "${SRV[@]}" -Verify 5 "${MTLS[@]}"
-    client "$1" "${CLI[@]}" -tls1_3 $(keylog)
+sc_server_cert_not_yet_valid() {
+    leaf_server "$1" server-notyet -cert_chain "$PKI/chain-inter.pem"
+    client "$1" "${CLI[@]}" -tls1_2
 }
-sc_tcp_refused() { client "$1" "${CLI[@]}"; }
+sc_server_self_signed() { leaf_server "$1" server-selfsigned; client "$1" "${CLI[@]}" -tls1_2; }
+sc_server_name_mismatch_abort() {
+    leaf_server "$1" server-wrongname -cert_chain "$PKI/chain-inter.pem"
+    client "$1" "${CLI[@]}" -tls1_2 -verify_hostname "$SNI"
+}
+sc_server_name_mismatch_continue() {
+    leaf_server "$1" server-wrongname -cert_chain "$PKI/chain-inter.pem"
+    client "$1" -servername "$SNI" -CAfile "$PKI/root.crt" -tls1_2 -verify_hostname "$SNI"
+}
+sc_server_chain_incomplete() { leaf_server "$1" server; client "$1" "${CLI[@]}" -tls1_2; }
+sc_server_chain_misordered() {
+    leaf_server "$1" server -cert_chain "$PKI/chain-misordered.pem"
+    client "$1" "${CLI[@]}" -tls1_2
+}
+sc_server_untrusted() {
+    server "$1" "${SRV[@]}"
+    client "$1" -servername "$SNI" -CAfile "$PKI/otherca.crt" -verify_return_error -tls1_2
+}
+sc_hostile_names() {
+    leaf_server "$1" server-hostile -cert_chain "$PKI/chain-inter.pem"
+    client "$1" -servername 'x<script>`id`|"a".tlsdiag.test' -CAfile "$PKI/root.crt" -tls1_2
+}
 
-# name:port table; port = 24400 + index keeps every scenario apart.
+# Versions and parameters.
+sc_version_mismatch() { server "$1" "${SRV[@]}" -tls1_2; client "$1" "${CLI[@]}" -tls1_3; }
+sc_server_min_version_raised() { server "$1" "${SRV[@]}" -tls1_3; client "$1" "${CLI[@]}" -tls1_2; }
+sc_deprecated_tls10() {
+    server "$1" "${SRV[@]}" -cipher 'DEFAULT@SECLEVEL=0'
+    client "$1" "${CLI[@]}" -tls1 -cipher 'DEFAULT@SECLEVEL=0'
+}
+sc_deprecated_tls11() {
+    server "$1" "${SRV[@]}" -cipher 'DEFAULT@SECLEVEL=0'
+    client "$1" "${CLI[@]}" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'
+}
+sc_weak_cipher_null() {
+    server "$1" "${SRV[@]}" -cipher 'ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0'
+    client "$1" "${CLI[@]}" -tls1_2 -cipher 'ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0'
+}
+sc_cipher_mismatch() {
+    server "$1" "${SRV[@]}" -cipher ECDHE-ECDSA-AES256-GCM-SHA384
+    client "$1" "${CLI[@]}" -tls1_2 -cipher 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305'
+}
+sc_signature_algorithm_mismatch() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 -sigalgs 'RSA+SHA256:rsa_pss_rsae_sha256'
+}
+sc_no_common_group() {
+    server "$1" "${SRV[@]}" -groups P-384
+    client "$1" "${CLI[@]}" -tls1_3 -groups X25519 $(keylog)
+}
+sc_hello_retry_request() {
+    server "$1" "${SRV[@]}" -groups P-256
+    client "$1" "${CLI[@]}" -tls1_3 -groups X25519:P-256 $(keylog)
+}
+sc_alpn_mismatch() { server "$1" "${SRV[@]}" -alpn h2; client "$1" "${CLI[@]}" -tls1_2 -alpn http/1.1; }
+
+# Server name indication.
+SNI_SRV=(-cert "$PKI/server-wrongname.crt" -key "$PKI/server-wrongname.key"
+    -cert_chain "$PKI/chain-inter.pem" -servername "$SNI"
+    -cert2 "$PKI/server.crt" -key2 "$PKI/server.key" -www)
+# s_server cannot send a chain with -cert2, so these clients also trust the
+# intermediate: the SNI certificate arrives alone.
+SNI_CLI=(-CAfile "$PKI/chain-inter-root.pem" -verify_return_error -verify_hostname "$SNI" -tls1_2)
+sc_sni_missing() {
+    server "$1" "${SNI_SRV[@]}"
+    client "$1" -noservername "${SNI_CLI[@]}"
+}
+sc_sni_unrecognized() {
+    server "$1" "${SNI_SRV[@]}" -servername_fatal
+    client "$1" -servername unknown.tlsdiag.test -CAfile "$PKI/root.crt" -tls1_2
+}
+
+# Session features.
+sc_session_resumed() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 -sess_out "$WORK/sess.pem"
+    client "$1" "${CLI[@]}" -tls1_2 -sess_in "$WORK/sess.pem"
+}
+# renegotiate PORT SERVER_OPTS...: the client asks for a renegotiation ("R").
+renegotiate() {
+    server "$1" -cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/chain-inter.pem" -rev "${@:2}"
+    { sleep 0.5; printf 'R\n'; sleep 1; printf 'after renegotiation\n'; sleep 0.5; } |
+        timeout 5 openssl s_client -connect "$HOST:$1" "${CLI[@]}" -tls1_2 $(keylog) \
+            >>"$WORK/client.$1.log" 2>&1 || true
+}
+sc_renegotiation() { renegotiate "$1" -client_renegotiation; }
+sc_renegotiation_refused() { renegotiate "$1"; }
+sc_fallback_scsv() { server "$1" "${SRV[@]}"; client "$1" "${CLI[@]}" -tls1_2 -fallback_scsv; }
+
+# Transport failures.
+sc_tcp_refused() { client "$1" "${CLI[@]}"; }
+pre_tcp_no_response() {
+    bg python3 "$HERE/helpers.py" backlog-full "$HOST" "$1" "$PKI" >"$WORK/backlog.$1" 2>&1
+    local i
+    for i in $(seq 50); do grep -q ready "$WORK/backlog.$1" && return 0; sleep 0.1; done
+}
+sc_tcp_no_response() {
+    timeout 4 openssl s_client -connect "$HOST:$1" "${CLI[@]}" </dev/null \
+        >>"$WORK/client.$1.log" 2>&1 || true
+}
+sc_no_server_response() {
+    pyhelper "$1" silent
+    timeout 3 openssl s_client -connect "$HOST:$1" "${CLI[@]}" </dev/null \
+        >>"$WORK/client.$1.log" 2>&1 || true
+}
+sc_not_tls_http_to_tls() { server "$1" "${SRV[@]}"; python3 "$HERE/helpers.py" plain-get "$HOST" "$1" "$PKI"; }
+sc_not_tls_tls_to_http() { pyhelper "$1" http400; client "$1" "${CLI[@]}"; }
+sc_closed_without_alert() { pyhelper "$1" fin; client "$1" "${CLI[@]}"; }
+sc_reset_during_handshake() { pyhelper "$1" rst; client "$1" "${CLI[@]}"; }
+
+# Several connections in one capture.
+sc_intermittent_server_cert() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2
+    server_restart "$1" -cert "$PKI/server-expired.crt" -key "$PKI/server-expired.key" \
+        -cert_chain "$PKI/chain-inter.pem" -www
+    client "$1" "${CLI[@]}" -tls1_2
+    server_restart "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2
+}
+sc_fallback_retry() {
+    server "$1" "${SRV[@]}" -tls1_2
+    client "$1" "${CLI[@]}" -tls1_3
+    client "$1" "${CLI[@]}" -tls1_2
+}
+
+# Before/after pairs for `tlsdiag diff`.
+sc_diff_intermediate_before() { server "$1" "${SRV[@]}"; client "$1" "${CLI[@]}" -tls1_2; }
+sc_diff_intermediate_after() { leaf_server "$1" server-renewed; client "$1" "${CLI[@]}" -tls1_2; }
+sc_diff_client_cert_before() { sc_mtls12_ok "$1"; }
+sc_diff_client_cert_after() { sc_mtls12_issuer_not_accepted "$1"; }
+sc_diff_min_version_before() { server "$1" "${SRV[@]}"; client "$1" "${CLI[@]}" -tls1_2; }
+sc_diff_min_version_after() { sc_server_min_version_raised "$1"; }
+DIFF_CIPHERS='ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA'
+sc_diff_ciphers_before() {
+    server "$1" "${SRV[@]}" -cipher 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA'
+    client "$1" "${CLI[@]}" -tls1_2 -cipher "$DIFF_CIPHERS"
+}
+sc_diff_ciphers_after() {
+    server "$1" "${SRV[@]}" -cipher ECDHE-ECDSA-AES256-GCM-SHA384
+    client "$1" "${CLI[@]}" -tls1_2 -cipher "$DIFF_CIPHERS"
+}
+sc_diff_sni_before() {
+    server "$1" "${SNI_SRV[@]}"
+    client "$1" -servername "$SNI" "${SNI_CLI[@]}"
+}
+sc_diff_sni_after() { sc_sni_missing "$1"; }
+
+# Order matters only for the ports: port = 24400 + index. Append new ones.
 SCENARIOS=(
     tls12-ok tls13-ok mtls12-ok mtls13-ok
     mtls12-client-cert-missing mtls13-client-cert-missing
     tcp-refused
+    mtls12-issuer-not-accepted mtls12-optional-not-sent mtls12-client-cert-expired
+    mtls12-client-cert-revoked mtls12-client-self-signed mtls12-client-weak-sha1
+    mtls12-client-weak-rsa1024 mtls12-client-not-v3 mtls12-client-wrong-usage
+    mtls12-chain-too-deep
+    server-cert-expired server-cert-not-yet-valid server-self-signed
+    server-name-mismatch-abort server-name-mismatch-continue server-chain-incomplete
+    server-chain-misordered server-untrusted hostile-names
+    version-mismatch server-min-version-raised deprecated-tls10 deprecated-tls11
+    weak-cipher-null cipher-mismatch signature-algorithm-mismatch no-common-group
+    hello-retry-request alpn-mismatch sni-missing sni-unrecognized
+    session-resumed renegotiation fallback-scsv
+    tcp-no-response no-server-response not-tls-http-to-tls not-tls-tls-to-http
+    closed-without-alert reset-during-handshake
+    intermittent-server-cert fallback-retry
+    diff-intermediate-before diff-intermediate-after diff-client-cert-before
+    diff-client-cert-after diff-min-version-before diff-min-version-after
+    diff-ciphers-before diff-ciphers-after diff-sni-before diff-sni-after
+    renegotiation-refused
 )
 
 main() {

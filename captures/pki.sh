@@ -194,6 +194,7 @@ make_pki() {
 
     # Bundles used by the scenarios.
     cat "$pki/inter.crt" >"$pki/chain-inter.pem"
+    cat "$pki/server.crt" "$pki/inter.crt" >"$pki/server-fullchain.pem"
     cat "$pki/inter.crt" "$pki/root.crt" >"$pki/chain-inter-root.pem"
     # Misordered: root before the intermediate, plus an unrelated CA.
     cat "$pki/root.crt" "$pki/otherca.crt" "$pki/inter.crt" >"$pki/chain-misordered.pem"

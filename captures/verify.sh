@@ -12,12 +12,17 @@ for f in "$@"; do
     keys=${f%.pcap}.keys
     opts=()
     [ -f "$keys" ] && opts=(-o "tls.keylog_file:$keys")
+    # Decode the server port as TLS: the heuristics miss some connections.
+    port=$(tshark -r "$f" -Y 'tcp.flags.syn==1 and tcp.flags.ack==0' -T fields -e tcp.dstport \
+        -c 1 2>/dev/null || true)
+    [ -n "$port" ] && opts+=(-d "tcp.port==$port,tls")
     conns=$(tshark -r "$f" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     flow=$(tshark -r "$f" "${opts[@]}" \
-        -Y 'tls.handshake or tls.alert_message or tcp.flags.reset==1 or tcp.flags.fin==1 or (tcp.len>0 and not tls)' \
+        -Y 'tcp.flags.syn==1 or tls.handshake or tls.alert_message or tcp.flags.reset==1 or tcp.flags.fin==1 or (tcp.len>0 and not tls)' \
         -T fields -E 'separator=|' -e frame.number -e tcp.srcport -e tls.handshake.type \
         -e tls.alert_message.level -e tls.alert_message.desc -e tls.handshake.certificates_length \
-        -e tcp.flags.reset -e tcp.flags.fin -e tls.record.content_type -e tcp.len 2>/dev/null |
+        -e tcp.flags.reset -e tcp.flags.fin -e tls.record.content_type -e tcp.len \
+        -e tcp.flags.syn -e tcp.flags.ack 2>/dev/null |
         awk -F'|' '
         BEGIN {
             split("1=CH 2=SH 4=NST 8=EE 11=Cert 12=SKE 13=CR 14=SHD 15=CV 16=CKE 20=Fin 0=HelloReq", a, " ")
@@ -27,6 +32,7 @@ for f in "$@"; do
         }
         {
             s = $1 (($2 + 0) < 30000 ? "S>" : "C>")
+            if ($11 == "1" || $11 == "True") s = s (($12 == "1" || $12 == "True") ? "SYN-ACK" : "SYN")
             n = split($3, t, ","); m = ""
             for (i = 1; i <= n; i++) m = m (m == "" ? "" : ",") ((t[i] in hs) ? hs[t[i]] : t[i])
             if (m != "") s = s m

@@ -84,7 +84,13 @@ pyhelper() {
     [ "$2" = backlog-full ] || wait_listen "$1"
 }
 
+# Per-scenario capture settings (default: whole packets, both directions).
+declare -A SNAPLEN=([capture-truncated-packets]=96)
+declare -A FILTER=([capture-one-sided]="tcp dst port %s")
+
 # capture NAME PORT FUNC: tcpdump on PORT around FUNC PORT -> NAME.pcap.
+# Optional hooks: pre_X runs before tcpdump starts (state the capture must
+# not contain), post_X NAME after it stopped.
 capture() {
     local name=$1 port=$2 fn=$3 tdpid i
     rm -f "$OUT/$name.pcap" "$OUT/$name.keys"
@@ -92,7 +98,11 @@ capture() {
     # A pre_ function prepares state the capture must not contain.
     if declare -F "pre_${fn#sc_}" >/dev/null; then "pre_${fn#sc_}" "$port"; fi
     : >"$WORK/tcpdump.$port.log"
-    tcpdump -i lo -s 0 -U --immediate-mode -n -Z root -w "$OUT/$name.pcap" "tcp port $port" \
+    local filter
+    # shellcheck disable=SC2059 # the FILTER entries are printf formats
+    filter=$(printf "${FILTER[$name]:-tcp port %s}" "$port")
+    tcpdump -i lo -s "${SNAPLEN[$name]:-0}" -U --immediate-mode -n -Z root \
+        -w "$OUT/$name.pcap" "$filter" \
         2>"$WORK/tcpdump.$port.log" &
     tdpid=$!
     for i in $(seq 50); do
@@ -104,6 +114,7 @@ capture() {
     kill -INT "$tdpid"
     wait "$tdpid" || true
     stop_bg
+    if declare -F "post_${fn#sc_}" >/dev/null; then "post_${fn#sc_}" "$name"; fi
     printf '%-36s %s\n' "$name" "$(tail -n 1 "$WORK/tcpdump.$port.log")"
 }
 
@@ -321,6 +332,31 @@ sc_diff_sni_before() {
 }
 sc_diff_sni_after() { sc_sni_missing "$1"; }
 
+# Capture-level defects (see the SNAPLEN and FILTER tables above).
+sc_capture_truncated_packets() { sc_tls12_ok "$1"; }
+sc_capture_one_sided() { sc_tls12_ok "$1"; }
+sc_capture_file_truncated() { sc_tls12_ok "$1"; }
+# Cut the file inside the last record, as a killed tcpdump leaves it.
+post_capture_file_truncated() {
+    local f=$OUT/$1.pcap size
+    size=$(wc -c <"$f")
+    head -c $((size - 20)) "$f" >"$WORK/cut.pcap"
+    mv "$WORK/cut.pcap" "$f"
+}
+# The connection and its handshake happen before tcpdump starts; the
+# capture holds only application data and the close.
+pre_capture_started_mid_connection() {
+    server "$1" -cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/chain-inter.pem" -rev
+    bg bash -c '{ sleep 1.5; printf "hello from the middle\n"; sleep 0.5; } |
+        timeout 5 openssl s_client -connect "$0" -servername "$1" -CAfile "$2" -tls1_2 -quiet \
+        >/dev/null 2>&1' "$HOST:$1" "$SNI" "$PKI/root.crt"
+    sleep 0.7
+}
+sc_capture_started_mid_connection() {
+    local last=$((${#BGPIDS[@]} - 1))
+    wait "${BGPIDS[$last]}" || true
+}
+
 # Order matters only for the ports: port = 24400 + index. Append new ones.
 SCENARIOS=(
     tls12-ok tls13-ok mtls12-ok mtls13-ok
@@ -344,6 +380,8 @@ SCENARIOS=(
     diff-client-cert-after diff-min-version-before diff-min-version-after
     diff-ciphers-before diff-ciphers-after diff-sni-before diff-sni-after
     renegotiation-refused
+    capture-truncated-packets capture-one-sided capture-file-truncated
+    capture-started-mid-connection
 )
 
 main() {

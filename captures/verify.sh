@@ -13,8 +13,9 @@ for f in "$@"; do
     opts=()
     [ -f "$keys" ] && opts=(-o "tls.keylog_file:$keys")
     # Decode the server port as TLS: the heuristics miss some connections.
-    port=$(tshark -r "$f" -Y 'tcp.flags.syn==1 and tcp.flags.ack==0' -T fields -e tcp.dstport \
-        -c 1 2>/dev/null || true)
+    # Servers listen below port 30000, so the smaller port of frame 1 is theirs.
+    port=$(tshark -r "$f" -c 1 -T fields -e tcp.srcport -e tcp.dstport 2>/dev/null |
+        awk '{print ($1 < $2) ? $1 : $2}' || true)
     [ -n "$port" ] && opts+=(-d "tcp.port==$port,tls")
     conns=$(tshark -r "$f" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     flow=$(tshark -r "$f" "${opts[@]}" \
@@ -46,6 +47,6 @@ for f in "$@"; do
             if ($7 == "1" || $7 == "True") s = s "RST"
             if ($8 == "1" || $8 == "True") s = s "FIN"
             printf "%s  ", s
-        }')
+        }' || true)
     printf '%s [conns=%s] %s\n' "$(basename "$f" .pcap)" "$conns" "$flow"
 done

@@ -16,8 +16,10 @@ HOST=127.0.0.1
 SNI=server.tlsdiag.test
 BGPIDS=()
 
+TDPID=
 cleanup() {
     local p
+    [ -z "$TDPID" ] || kill -INT "$TDPID" 2>/dev/null || true
     for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -105,6 +107,7 @@ capture() {
         -w "$OUT/$name.pcap" "$filter" \
         2>"$WORK/tcpdump.$port.log" &
     tdpid=$!
+    TDPID=$tdpid
     for i in $(seq 50); do
         grep -q 'listening on' "$WORK/tcpdump.$port.log" && break
         sleep 0.1
@@ -113,6 +116,7 @@ capture() {
     sleep 0.5
     kill -INT "$tdpid"
     wait "$tdpid" || true
+    TDPID=
     stop_bg
     if declare -F "post_${fn#sc_}" >/dev/null; then "post_${fn#sc_}" "$name"; fi
     printf '%-36s %s\n' "$name" "$(tail -n 1 "$WORK/tcpdump.$port.log")"

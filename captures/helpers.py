@@ -1,0 +1,123 @@
+"""Tiny TCP peers for the capture scenarios that openssl cannot play.
+
+Usage: python3 helpers.py MODE HOST PORT PKI_DIR
+Each mode serves one connection (two for backlog-full) and exits, or is
+killed by make.sh. Only the standard library is used.
+"""
+import socket
+import ssl
+import struct
+import sys
+import time
+
+
+def listener(host, port, backlog=5):
+    """A listening TCP socket on host:port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(backlog)
+    return s
+
+
+def accept_and_read(host, port):
+    """Accept one connection and read what the client sends first."""
+    conn, _ = listener(host, port).accept()
+    conn.settimeout(5)
+    conn.recv(65536)
+    return conn
+
+
+def silent(host, port, _pki):
+    """Read the ClientHello and never answer."""
+    conn = accept_and_read(host, port)
+    time.sleep(30)
+    conn.close()
+
+
+def fin(host, port, _pki):
+    """Read the ClientHello, then close normally (FIN, no alert)."""
+    accept_and_read(host, port).close()
+
+
+def rst(host, port, _pki):
+    """Read the ClientHello, then abort the connection (RST)."""
+    conn = accept_and_read(host, port)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def http400(host, port, _pki):
+    """A plain HTTP server: answers the TLS ClientHello with 400."""
+    conn = accept_and_read(host, port)
+    body = b"Bad Request: this port speaks plain HTTP\n"
+    conn.sendall(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        + body
+    )
+    conn.close()
+
+
+def plain_get(host, port, _pki):
+    """A plain HTTP client talking to a TLS port."""
+    c = socket.create_connection((host, port), timeout=5)
+    c.sendall(b"GET / HTTP/1.1\r\nHost: server.tlsdiag.test\r\nConnection: close\r\n\r\n")
+    try:
+        while c.recv(65536):
+            pass
+    except OSError:
+        pass
+    c.close()
+
+
+def backlog_full(host, port, _pki):
+    """Listen with a full accept queue: the kernel then drops new SYNs.
+
+    One filler connection (made before the capture starts) fills the
+    queue of a backlog-0 listener that never accepts.
+    """
+    s = listener(host, port, backlog=0)
+    filler = socket.create_connection((host, port), timeout=5)
+    print("ready", flush=True)
+    time.sleep(30)
+    filler.close()
+    s.close()
+
+
+def https403(host, port, pki):
+    """TLS 1.2 server with optional client auth answering 403 without a cert."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(f"{pki}/server-fullchain.pem", f"{pki}/server.key")
+    ctx.load_verify_locations(f"{pki}/clientca.crt")
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    raw, _ = listener(host, port).accept()
+    conn = ctx.wrap_socket(raw, server_side=True)
+    conn.recv(65536)
+    if conn.getpeercert():
+        status, body = b"200 OK", b"hello, client\n"
+    else:
+        status, body = b"403 Forbidden", b"client certificate required\n"
+    conn.sendall(
+        b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\n"
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        + body
+    )
+    conn.unwrap()
+    conn.close()
+
+
+MODES = {
+    "silent": silent,
+    "fin": fin,
+    "rst": rst,
+    "http400": http400,
+    "plain-get": plain_get,
+    "backlog-full": backlog_full,
+    "https403": https403,
+}
+
+if __name__ == "__main__":
+    mode, h, p, pki_dir = sys.argv[1:5]
+    MODES[mode](h, int(p), pki_dir)

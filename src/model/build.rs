@@ -326,7 +326,12 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         a.after = t
             .timeline
             .iter()
-            .filter(|e| e.frame <= a.frame && !e.what.starts_with("Alert") && !e.what.starts_with("EncryptedRecord"))
+            .filter(|e| {
+                e.frame <= a.frame
+                    && !e.what.starts_with("Alert")
+                    && !e.what.starts_with("EncryptedRecord")
+                    && e.what != "ChangeCipherSpec"
+            })
             .last()
             .map(|e| format!("{} {}", e.sender, e.what));
     }
@@ -491,6 +496,23 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
     if t.handshake_complete {
         return o(Status::Completed, format!("handshake completed ({})", version_label(t)), None);
     }
+    if let Some(dir) = tcp.one_sided {
+        return o(
+            Status::Incomplete,
+            format!(
+                "only the {}'s packets are in the capture: the outcome cannot be seen",
+                dir.sender()
+            ),
+            end_as_outcome(tcp),
+        );
+    }
+    if let Some(n) = &t.not_tls {
+        return o(
+            Status::Failed,
+            format!("the {} answered with {} instead of TLS", n.sender, n.kind.replace('_', " ")),
+            end_as_outcome(tcp),
+        );
+    }
     if let Some(a) = t.alerts.iter().find(|a| a.level == "fatal" || a.encrypted) {
         let desc = a.description.as_ref().map(Named::label).unwrap_or_else(|| "encrypted alert".into());
         let after = a.after.as_ref().map(|x| format!(" after the {x}")).unwrap_or_default();
@@ -602,8 +624,8 @@ fn history(tcp: &TcpConnection, tls: Option<&Tls>) -> String {
         TcpEnd::Fin { by, .. } => parts.push(format!("FIN<-{by}")),
         _ => {}
     }
-    if tcp.refused && parts.is_empty() {
-        parts.push("SYN | RST<-server".into());
+    if parts.is_empty() && tcp.syn_frame.is_some() && tcp.synack_frame.is_none() {
+        parts.push(format!("SYN×{}", tcp.to_server.packets));
     }
     parts.join(" | ")
 }

@@ -9,7 +9,9 @@
 use super::enums::{self, IanaValue, Registry};
 use super::handshake::{self, HandshakeMsg};
 use super::prelude::{self, Start};
-use super::session::{AlertEvent, CcsEvent, EncryptedRecord, HandshakeEvent, HandshakeGap, NotTls, Prelude};
+use super::session::{
+    AlertEvent, CcsEvent, EncryptedRecord, HandshakeEvent, HandshakeGap, NotTls, Prelude,
+};
 use super::{Shared, TlsSession};
 use crate::tcp::Interest;
 use crate::types::{Dir, FrameNo, Timestamp};
@@ -82,6 +84,7 @@ pub(super) struct PlainInfo {
     first_frame: Option<FrameNo>,
     /// Frame of the first TLS record found after the plaintext.
     tls_start: Option<FrameNo>,
+    scan_limit_reached: bool,
 }
 
 /// What a direction hands back at the end.
@@ -143,7 +146,11 @@ impl DirState {
     }
 
     fn interest(&self) -> Interest {
-        if self.mode == Mode::Stopped { Interest::CountOnly } else { Interest::Bytes }
+        if self.mode == Mode::Stopped {
+            Interest::CountOnly
+        } else {
+            Interest::Bytes
+        }
     }
 
     fn name(&self) -> &'static str {
@@ -160,7 +167,9 @@ impl DirState {
         self.hs = Vec::new();
         self.hs_map = Vec::new();
         let frame = self.last_frame;
-        sh.stats(self.dir).inspection_stopped_frame.get_or_insert(frame);
+        sh.stats(self.dir)
+            .inspection_stopped_frame
+            .get_or_insert(frame);
     }
 
     pub(super) fn on_data(
@@ -190,7 +199,10 @@ impl DirState {
         self.next = Some(offset + data.len() as u64);
         self.last_frame = frame;
         if self.log.push(offset, frame, ts) {
-            sh.hit(format!("{}: more than {FRAME_LOG_CAP} frames in one message", self.name()));
+            sh.hit(format!(
+                "{}: more than {FRAME_LOG_CAP} frames in one message",
+                self.name()
+            ));
         }
         let mut data = data;
         if self.buf.is_empty() {
@@ -217,10 +229,16 @@ impl DirState {
             Mode::Start | Mode::Plain if self.buf.is_empty() && self.plain.bytes == 0 => {
                 self.mode = Mode::Tls;
                 self.resync = true;
-                sh.session.gaps_in_handshake.push(HandshakeGap { dir: self.dir, offset, len });
+                sh.session.gaps_in_handshake.push(HandshakeGap {
+                    dir: self.dir,
+                    offset,
+                    len,
+                });
             }
             Mode::Start | Mode::Plain => {
-                self.plain.first_frame.get_or_insert(self.log.at(self.buf_start).0);
+                self.plain
+                    .first_frame
+                    .get_or_insert(self.log.at(self.buf_start).0);
                 self.take_plain(self.buf.len());
                 self.mode = Mode::Plain;
             }
@@ -233,7 +251,11 @@ impl DirState {
     fn gap_in_records(&mut self, sh: &mut Shared, offset: u64, len: u64) {
         let in_handshake = !(self.encrypted || sh.tls13_keys) || !self.hs.is_empty();
         if in_handshake {
-            sh.session.gaps_in_handshake.push(HandshakeGap { dir: self.dir, offset, len });
+            sh.session.gaps_in_handshake.push(HandshakeGap {
+                dir: self.dir,
+                offset,
+                len,
+            });
         }
         if self.skip > 0 && self.buf.is_empty() && len <= self.skip as u64 {
             // The gap lies inside an encrypted body we were skipping anyway.
@@ -245,7 +267,10 @@ impl DirState {
         }
         let frame = self.last_frame;
         if !self.buf.is_empty() && !self.resync {
-            let msg = format!("record cut by a {len}-byte TCP gap ({} bytes buffered)", self.buf.len());
+            let msg = format!(
+                "record cut by a {len}-byte TCP gap ({} bytes buffered)",
+                self.buf.len()
+            );
             sh.malformed(self.dir, frame, self.buf_start, msg);
         }
         if !self.hs.is_empty() {
@@ -317,11 +342,8 @@ impl DirState {
         let keep = self.buf.len().min(prelude::HEADER_PROBE - 1);
         self.take_plain(self.buf.len() - keep);
         if self.plain.bytes > sh.limits.max_prelude_bytes as u64 {
-            sh.hit(format!(
-                "{}: no TLS found in the first {} plaintext bytes; scan stopped",
-                self.name(),
-                sh.limits.max_prelude_bytes
-            ));
+            // Reported as `NotTls::scan_limit_reached`.
+            self.plain.scan_limit_reached = true;
             self.stop(sh);
         }
     }
@@ -329,16 +351,27 @@ impl DirState {
     /// Decodes an SSLv2-format ClientHello at the start of the stream.
     /// Returns false while the record is incomplete.
     fn sslv2(&mut self, sh: &mut Shared) -> bool {
-        let (Some(&hi), Some(&lo)) = (self.buf.first(), self.buf.get(1)) else { return false };
+        let (Some(&hi), Some(&lo)) = (self.buf.first(), self.buf.get(1)) else {
+            return false;
+        };
         let len = (usize::from(hi & 0x7f) << 8) | usize::from(lo);
-        let Some(body) = self.buf.get(2..2 + len) else { return false };
+        let Some(body) = self.buf.get(2..2 + len) else {
+            return false;
+        };
         let (frame_first, _) = self.log.at(self.buf_start);
         let (frame_last, ts) = self.log.at(self.buf_start + 1 + len as u64);
         let msg = match handshake::sslv2_client_hello(body) {
             Ok(ch) => HandshakeMsg::ClientHello(ch),
             Err(e) => {
-                sh.malformed(self.dir, frame_first, self.buf_start, format!("SSLv2 ClientHello: {e}"));
-                HandshakeMsg::Malformed { error: e.to_string() }
+                sh.malformed(
+                    self.dir,
+                    frame_first,
+                    self.buf_start,
+                    format!("SSLv2 ClientHello: {e}"),
+                );
+                HandshakeMsg::Malformed {
+                    error: e.to_string(),
+                }
             }
         };
         let stats = sh.stats(self.dir);
@@ -391,7 +424,12 @@ impl DirState {
                     Some(p) => {
                         if p > 0 {
                             let msg = format!("resynchronised after a gap: skipped {p} bytes");
-                            sh.malformed(self.dir, self.last_frame, self.buf_start + pos as u64, msg);
+                            sh.malformed(
+                                self.dir,
+                                self.last_frame,
+                                self.buf_start + pos as u64,
+                                msg,
+                            );
                         }
                         pos += p;
                         self.resync = false;
@@ -403,13 +441,17 @@ impl DirState {
                     }
                 }
             }
-            let Some(&[ct, vhi, vlo, lhi, llo]) = rest.first_chunk::<5>() else { break };
+            let Some(&[ct, vhi, vlo, lhi, llo]) = rest.first_chunk::<5>() else {
+                break;
+            };
             let version = u16::from_be_bytes([vhi, vlo]);
             let len = usize::from(u16::from_be_bytes([lhi, llo]));
             let rec_off = self.buf_start + pos as u64;
             let (frame, ts) = self.log.at(rec_off);
             if !(20..=26).contains(&ct) || vhi != 3 {
-                let msg = format!("not a TLS record header: content type {ct}, version 0x{version:04x}; decoding of this direction stopped");
+                let msg = format!(
+                    "not a TLS record header: content type {ct}, version 0x{version:04x}; decoding of this direction stopped"
+                );
                 sh.malformed(self.dir, frame, rec_off, msg);
                 self.stop(sh);
                 break;
@@ -419,12 +461,18 @@ impl DirState {
                 None
             } else {
                 // A plaintext record is handled once complete.
-                let Some(body) = rest.get(5..5 + len) else { break };
+                let Some(body) = rest.get(5..5 + len) else {
+                    break;
+                };
                 Some(body)
             };
             self.records += 1;
             if self.records > sh.limits.max_records {
-                sh.hit(format!("{}: more than {} records", self.name(), sh.limits.max_records));
+                sh.hit(format!(
+                    "{}: more than {} records",
+                    self.name(),
+                    sh.limits.max_records
+                ));
                 self.stop(sh);
                 break;
             }
@@ -453,7 +501,10 @@ impl DirState {
         self.buf = buf;
         self.buf.drain(..pos);
         self.buf_start += pos as u64;
-        let needed = self.hs_map.first().map_or(self.buf_start, |m| m.1.min(self.buf_start));
+        let needed = self
+            .hs_map
+            .first()
+            .map_or(self.buf_start, |m| m.1.min(self.buf_start));
         self.log.trim(needed);
     }
 
@@ -468,7 +519,10 @@ impl DirState {
 
     fn note_version(&self, sh: &mut Shared, version: u16, frame: FrameNo) {
         let list = &mut sh.session.record_versions;
-        match list.iter_mut().find(|v| v.dir == self.dir && v.version.id == version) {
+        match list
+            .iter_mut()
+            .find(|v| v.dir == self.dir && v.version.id == version)
+        {
             Some(v) => v.count += 1,
             None => list.push(super::RecordVersion {
                 dir: self.dir,
@@ -505,24 +559,41 @@ impl DirState {
         }
     }
 
-    fn begin_encrypted(&mut self, sh: &mut Shared, ct: u8, len: usize, frame: FrameNo, ts: Timestamp) {
+    fn begin_encrypted(
+        &mut self,
+        sh: &mut Shared,
+        ct: u8,
+        len: usize,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         self.enc_count += 1;
         if ct == 21 {
-            self.push_alert(sh, AlertEvent {
-                dir: self.dir,
-                frame,
-                ts,
-                encrypted: true,
-                level: None,
-                level_name: None,
-                description: None,
-                description_name: None,
-                len,
-            });
+            self.push_alert(
+                sh,
+                AlertEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                    encrypted: true,
+                    level: None,
+                    level_name: None,
+                    description: None,
+                    description_name: None,
+                    len,
+                },
+            );
         }
         let list = &mut sh.session.encrypted_records;
         self.skip_rec = Some(list.len());
-        list.push(EncryptedRecord { dir: self.dir, frame, frame_last: None, ts, content_type: ct, len });
+        list.push(EncryptedRecord {
+            dir: self.dir,
+            frame,
+            frame_last: None,
+            ts,
+            content_type: ct,
+            len,
+        });
     }
 
     fn end_encrypted(&mut self, sh: &mut Shared, last_offset: u64) {
@@ -542,12 +613,25 @@ impl DirState {
         }
     }
 
-    fn plain_record(&mut self, sh: &mut Shared, ct: u8, body: &[u8], off: u64, frame: FrameNo, ts: Timestamp) {
+    fn plain_record(
+        &mut self,
+        sh: &mut Shared,
+        ct: u8,
+        body: &[u8],
+        off: u64,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         match ct {
             20 => {
-                sh.session.ccs.push(CcsEvent { dir: self.dir, frame, ts });
+                sh.session.ccs.push(CcsEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                });
                 if !self.hs.is_empty() {
-                    let msg = "ChangeCipherSpec arrived inside an unfinished handshake message".to_string();
+                    let msg = "ChangeCipherSpec arrived inside an unfinished handshake message"
+                        .to_string();
                     sh.malformed(self.dir, frame, off, msg);
                     self.hs.clear();
                     self.hs_map.clear();
@@ -564,22 +648,32 @@ impl DirState {
     }
 
     fn alerts(&mut self, sh: &mut Shared, body: &[u8], off: u64, frame: FrameNo, ts: Timestamp) {
-        if body.is_empty() || body.len() % 2 != 0 {
-            sh.malformed(self.dir, frame, off, format!("alert record of {} bytes", body.len()));
+        if body.is_empty() || !body.len().is_multiple_of(2) {
+            sh.malformed(
+                self.dir,
+                frame,
+                off,
+                format!("alert record of {} bytes", body.len()),
+            );
         }
         for pair in body.chunks_exact(2) {
             let (level, desc) = (pair.first().copied(), pair.get(1).copied());
-            self.push_alert(sh, AlertEvent {
-                dir: self.dir,
-                frame,
-                ts,
-                encrypted: false,
-                level,
-                level_name: level.map(|l| enums::alert_level_name(l).to_string()),
-                description: desc,
-                description_name: desc.and_then(enums::alert_description_name).map(str::to_string),
-                len: body.len(),
-            });
+            self.push_alert(
+                sh,
+                AlertEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                    encrypted: false,
+                    level,
+                    level_name: level.map(|l| enums::alert_level_name(l).to_string()),
+                    description: desc,
+                    description_name: desc
+                        .and_then(enums::alert_description_name)
+                        .map(str::to_string),
+                    len: body.len(),
+                },
+            );
         }
     }
 
@@ -597,7 +691,10 @@ impl DirState {
         }
         let max = sh.limits.max_handshake_bytes;
         if self.hs_total + body.len() > max {
-            sh.hit(format!("{}: more than {max} handshake bytes; handshake decoding stopped", self.name()));
+            sh.hit(format!(
+                "{}: more than {max} handshake bytes; handshake decoding stopped",
+                self.name()
+            ));
             self.hs_stopped = true;
             self.hs.clear();
             self.hs_map.clear();
@@ -613,7 +710,8 @@ impl DirState {
             let Some(msg_body) = hs.get(p + 4..p + 4 + len) else {
                 if len > max {
                     let (frame, _) = self.log.at(self.hs_offset(p));
-                    let msg = format!("handshake message length {len} exceeds the {max}-byte limit");
+                    let msg =
+                        format!("handshake message length {len} exceeds the {max}-byte limit");
                     sh.malformed(self.dir, frame, self.hs_offset(p), msg);
                     self.hs_stopped = true;
                     self.hs_map.clear();
@@ -654,7 +752,10 @@ impl DirState {
             let tls13 = sh.ctx.version.is_some_and(enums::is_tls13);
             let c = handshake::certificate(body, tls13, sh.limits.max_certificates);
             if c.certificates_dropped > 0 {
-                sh.hit(format!("certificate chain longer than {}", sh.limits.max_certificates));
+                sh.hit(format!(
+                    "certificate chain longer than {}",
+                    sh.limits.max_certificates
+                ));
             }
             HandshakeMsg::Certificate(c)
         } else {
@@ -682,24 +783,35 @@ impl DirState {
         match self.mode {
             Mode::Start | Mode::Plain => {
                 if !self.buf.is_empty() {
-                    self.plain.first_frame.get_or_insert(self.log.at(self.buf_start).0);
+                    self.plain
+                        .first_frame
+                        .get_or_insert(self.log.at(self.buf_start).0);
                 }
                 self.take_plain(self.buf.len());
             }
             Mode::Tls => {
                 if self.skip == 0 && !self.buf.is_empty() && !self.resync {
-                    let msg = format!("stream ended inside a record ({} bytes buffered)", self.buf.len());
+                    let msg = format!(
+                        "stream ended inside a record ({} bytes buffered)",
+                        self.buf.len()
+                    );
                     sh.malformed(self.dir, self.last_frame, self.buf_start, msg);
                 }
                 if !self.hs.is_empty() {
                     let start = self.hs_map.first().map_or(0, |m| m.1);
-                    let msg = format!("stream ended inside a handshake message ({} bytes buffered)", self.hs.len());
+                    let msg = format!(
+                        "stream ended inside a handshake message ({} bytes buffered)",
+                        self.hs.len()
+                    );
                     sh.malformed(self.dir, self.last_frame, start, msg);
                 }
             }
             Mode::Stopped => {}
         }
-        DirEnd { dir: self.dir, plain: self.plain }
+        DirEnd {
+            dir: self.dir,
+            plain: self.plain,
+        }
     }
 }
 
@@ -707,13 +819,19 @@ impl DirState {
 fn problems(msg: &HandshakeMsg) -> Vec<String> {
     let ext_problems = |exts: &[super::ExtensionInfo]| -> Vec<String> {
         exts.iter()
-            .filter_map(|e| e.malformed.as_ref().map(|m| format!("extension {}: {m}", e.id)))
+            .filter_map(|e| {
+                e.malformed
+                    .as_ref()
+                    .map(|m| format!("extension {}: {m}", e.id))
+            })
             .collect()
     };
     match msg {
         HandshakeMsg::Malformed { error } => vec![error.clone()],
         HandshakeMsg::ClientHello(ch) => ext_problems(&ch.extensions),
-        HandshakeMsg::ServerHello(s) | HandshakeMsg::HelloRetryRequest(s) => ext_problems(&s.extensions),
+        HandshakeMsg::ServerHello(s) | HandshakeMsg::HelloRetryRequest(s) => {
+            ext_problems(&s.extensions)
+        }
         HandshakeMsg::EncryptedExtensions(e) => ext_problems(&e.extensions),
         HandshakeMsg::CertificateRequest(c) => ext_problems(&c.extensions),
         HandshakeMsg::Certificate(c) => c.malformed.iter().cloned().collect(),
@@ -736,13 +854,25 @@ fn find_record_header(b: &[u8]) -> Option<usize> {
 /// Turns the plaintext seen in both directions into a prelude or not-TLS entries.
 pub(super) fn summarise_plaintext(session: &mut TlsSession, ends: [DirEnd; 2]) {
     let [ts, tc] = &ends;
-    let upgraded = ends.iter().any(|e| e.plain.bytes > 0 && e.plain.tls_start.is_some());
+    let upgraded = ends
+        .iter()
+        .any(|e| e.plain.bytes > 0 && e.plain.tls_start.is_some());
     if upgraded {
-        let mut frames: Vec<FrameNo> = ts.plain.frames.iter().chain(&tc.plain.frames).copied().collect();
+        let mut frames: Vec<FrameNo> = ts
+            .plain
+            .frames
+            .iter()
+            .chain(&tc.plain.frames)
+            .copied()
+            .collect();
         frames.sort();
         frames.dedup();
         frames.truncate(PRELUDE_FRAMES);
-        let start = |e: &DirEnd| e.plain.tls_start.or(session.records(e.dir).first_record_frame);
+        let start = |e: &DirEnd| {
+            e.plain
+                .tls_start
+                .or(session.records(e.dir).first_record_frame)
+        };
         session.prelude = Some(Prelude {
             protocol: prelude::classify_prelude(&ts.plain.prefix, &tc.plain.prefix).to_string(),
             to_server_bytes: ts.plain.bytes,
@@ -763,6 +893,7 @@ pub(super) fn summarise_plaintext(session: &mut TlsSession, ends: [DirEnd; 2]) {
                 preview: prelude::preview(&e.plain.prefix),
                 frame: e.plain.first_frame.unwrap_or_default(),
                 bytes: e.plain.bytes,
+                scan_limit_reached: e.plain.scan_limit_reached,
             });
         }
     }

@@ -36,7 +36,11 @@ impl IanaValue {
             Registry::SignatureScheme => signature_scheme_name(id),
             Registry::Version => version_name(id),
         };
-        IanaValue { id, name: name.map(str::to_owned), grease: is_grease(id) }
+        IanaValue {
+            id,
+            name: name.map(str::to_owned),
+            grease: is_grease(id),
+        }
     }
 }
 
@@ -132,10 +136,28 @@ pub fn extension_name(id: u16) -> Option<&'static str> {
 pub fn group_name(id: u16) -> Option<&'static str> {
     Some(match id {
         1..=22 => [
-            "sect163k1", "sect163r1", "sect163r2", "sect193r1", "sect193r2", "sect233k1",
-            "sect233r1", "sect239k1", "sect283k1", "sect283r1", "sect409k1", "sect409r1",
-            "sect571k1", "sect571r1", "secp160k1", "secp160r1", "secp160r2", "secp192k1",
-            "secp192r1", "secp224k1", "secp224r1", "secp256k1",
+            "sect163k1",
+            "sect163r1",
+            "sect163r2",
+            "sect193r1",
+            "sect193r2",
+            "sect233k1",
+            "sect233r1",
+            "sect239k1",
+            "sect283k1",
+            "sect283r1",
+            "sect409k1",
+            "sect409r1",
+            "sect571k1",
+            "sect571r1",
+            "secp160k1",
+            "secp160r1",
+            "secp160r2",
+            "secp192k1",
+            "secp192r1",
+            "secp224k1",
+            "secp224r1",
+            "secp256k1",
         ]
         .get(usize::from(id) - 1)
         .copied()?,

@@ -70,7 +70,11 @@ pub fn u16_values(body: &[u8], reg: Registry, field: &'static str) -> DResult<Ve
     let mut r = Reader::new(body);
     let mut list = r.vec16(field)?;
     r.expect_end(field)?;
-    Ok(list.u16_list(field)?.into_iter().map(|v| IanaValue::new(reg, v)).collect())
+    Ok(list
+        .u16_list(field)?
+        .into_iter()
+        .map(|v| IanaValue::new(reg, v))
+        .collect())
 }
 
 /// server_name: the first host_name entry, plus its raw hex if not valid UTF-8.
@@ -84,7 +88,10 @@ pub fn server_name(body: &[u8]) -> DResult<(Option<String>, Option<String>)> {
         if kind == 0 {
             return Ok(match std::str::from_utf8(name) {
                 Ok(s) => (Some(s.to_owned()), None),
-                Err(_) => (Some(String::from_utf8_lossy(name).into_owned()), Some(hex(name))),
+                Err(_) => (
+                    Some(String::from_utf8_lossy(name).into_owned()),
+                    Some(hex(name)),
+                ),
             });
         }
     }
@@ -184,7 +191,10 @@ pub fn dn_list(list: &mut Reader<'_>) -> DResult<Vec<DistinguishedName>> {
     let mut out = Vec::new();
     while !list.is_empty() {
         let dn = list.vec16("distinguished name")?.rest();
-        out.push(DistinguishedName { der_hex: hex(dn), rendered: None });
+        out.push(DistinguishedName {
+            der_hex: hex(dn),
+            rendered: None,
+        });
     }
     Ok(out)
 }

@@ -47,14 +47,24 @@ pub enum HandshakeMsg {
     CertificateRequest(CertificateRequest),
     ServerHelloDone,
     CertificateVerify(CertificateVerify),
-    ClientKeyExchange { length: usize },
-    Finished { length: usize },
+    ClientKeyExchange {
+        length: usize,
+    },
+    Finished {
+        length: usize,
+    },
     CertificateStatus(CertificateStatus),
-    KeyUpdate { request_update: u8 },
+    KeyUpdate {
+        request_update: u8,
+    },
     /// A message type this decoder does not interpret; its number is in the event.
-    Unknown { length: usize },
+    Unknown {
+        length: usize,
+    },
     /// The body did not match its grammar; the error is also in `TlsSession::malformed`.
-    Malformed { error: String },
+    Malformed {
+        error: String,
+    },
 }
 
 /// ClientHello (RFC 8446 §4.1.2), or an SSLv2-compatible CLIENT-HELLO.
@@ -255,8 +265,14 @@ pub fn decode(msg_type: u8, body: &[u8], ctx: &HsContext) -> HandshakeMsg {
         5 => empty(body, HandshakeMsg::EndOfEarlyData),
         6 => draft_hrr(body).map(HandshakeMsg::HelloRetryRequest),
         8 => encrypted_extensions(body).map(HandshakeMsg::EncryptedExtensions),
-        11 => Ok(HandshakeMsg::Certificate(certificate(body, ctx.tls13(), usize::MAX))),
-        12 => Ok(HandshakeMsg::ServerKeyExchange(server_key_exchange(body, ctx))),
+        11 => Ok(HandshakeMsg::Certificate(certificate(
+            body,
+            ctx.tls13(),
+            usize::MAX,
+        ))),
+        12 => Ok(HandshakeMsg::ServerKeyExchange(server_key_exchange(
+            body, ctx,
+        ))),
         13 => certificate_request(body, ctx.tls13()).map(HandshakeMsg::CertificateRequest),
         14 => empty(body, HandshakeMsg::ServerHelloDone),
         15 => certificate_verify(body, ctx).map(HandshakeMsg::CertificateVerify),
@@ -266,7 +282,9 @@ pub fn decode(msg_type: u8, body: &[u8], ctx: &HsContext) -> HandshakeMsg {
         24 => key_update(body),
         _ => Ok(HandshakeMsg::Unknown { length: body.len() }),
     };
-    r.unwrap_or_else(|e| HandshakeMsg::Malformed { error: e.to_string() })
+    r.unwrap_or_else(|e| HandshakeMsg::Malformed {
+        error: e.to_string(),
+    })
 }
 
 fn empty(body: &[u8], msg: HandshakeMsg) -> DResult<HandshakeMsg> {
@@ -315,7 +333,10 @@ pub fn client_hello(body: &[u8]) -> DResult<ClientHello> {
 fn set_suites(ch: &mut ClientHello, suites: Vec<u16>) {
     ch.fallback_scsv = suites.contains(&0x5600);
     ch.renegotiation_scsv = suites.contains(&0x00ff);
-    ch.cipher_suites = suites.into_iter().map(|s| IanaValue::new(Registry::CipherSuite, s)).collect();
+    ch.cipher_suites = suites
+        .into_iter()
+        .map(|s| IanaValue::new(Registry::CipherSuite, s))
+        .collect();
 }
 
 fn client_ext(ch: &mut ClientHello, e: &RawExt<'_>) -> DResult<()> {
@@ -357,7 +378,10 @@ pub fn sslv2_client_hello(body: &[u8]) -> DResult<ClientHello> {
     let mut r = Reader::new(body);
     let msg_type = r.u8("msg_type")?;
     if msg_type != 1 {
-        return Err(DecodeError::Invalid { field: "sslv2 msg_type", why: "not CLIENT-HELLO" });
+        return Err(DecodeError::Invalid {
+            field: "sslv2 msg_type",
+            why: "not CLIENT-HELLO",
+        });
     }
     let legacy_version = version(r.u16("version")?);
     let spec_len = r.u16("cipher_spec_length")?;
@@ -368,7 +392,10 @@ pub fn sslv2_client_hello(body: &[u8]) -> DResult<ClientHello> {
     let random = hex(r.take(usize::from(chal_len), "challenge")?);
     r.expect_end("sslv2 client_hello")?;
     if specs.left() % 3 != 0 {
-        return Err(DecodeError::Invalid { field: "cipher_specs", why: "length not a multiple of 3" });
+        return Err(DecodeError::Invalid {
+            field: "cipher_specs",
+            why: "length not a multiple of 3",
+        });
     }
     let mut suites = Vec::new();
     let mut dropped = 0;
@@ -394,9 +421,10 @@ pub fn sslv2_client_hello(body: &[u8]) -> DResult<ClientHello> {
     Ok(ch)
 }
 
-/// True for TLS 1.3 drafts before 22, whose ServerHello has no session_id/compression.
+/// True for TLS 1.3 drafts before 22 (and early stacks that sent 0x0304 in
+/// the version field), whose ServerHello has no session_id/compression.
 fn early_draft(v: u16) -> bool {
-    v >> 8 == 0x7f && (v & 0xff) < 22
+    v == 0x0304 || (v >> 8 == 0x7f && (v & 0xff) < 22)
 }
 
 /// Decodes a ServerHello (or RFC 8446 HelloRetryRequest) body.
@@ -501,7 +529,10 @@ fn downgrade_sentinel(random: &[u8]) -> Option<String> {
 /// Decodes a Certificate body; `tls13` selects the layout. At most
 /// `max_certs` DER blobs are kept, the rest are counted in `certificates_dropped`.
 pub fn certificate(body: &[u8], tls13: bool, max_certs: usize) -> Certificate {
-    let mut c = Certificate { tls13_format: tls13, ..Certificate::default() };
+    let mut c = Certificate {
+        tls13_format: tls13,
+        ..Certificate::default()
+    };
     if let Err(e) = certificate_into(&mut c, body, max_certs) {
         c.malformed = Some(e.to_string());
     }
@@ -523,7 +554,10 @@ fn certificate_into(c: &mut Certificate, body: &[u8], max_certs: usize) -> DResu
             extensions = ext::infos(&ext::split_extensions(&mut block)?, &[]);
         }
         if c.certificates.len() < max_certs {
-            c.certificates.push(CertEntry { der: der.to_vec(), extensions });
+            c.certificates.push(CertEntry {
+                der: der.to_vec(),
+                extensions,
+            });
         } else {
             c.certificates_dropped += 1;
         }
@@ -534,7 +568,10 @@ fn certificate_into(c: &mut Certificate, body: &[u8], max_certs: usize) -> DResu
 /// Decodes a CertificateRequest body; `tls13` selects the layout.
 pub fn certificate_request(body: &[u8], tls13: bool) -> DResult<CertificateRequest> {
     let mut r = Reader::new(body);
-    let mut cr = CertificateRequest { tls13_format: tls13, ..CertificateRequest::default() };
+    let mut cr = CertificateRequest {
+        tls13_format: tls13,
+        ..CertificateRequest::default()
+    };
     if tls13 {
         cr.context = Some(hex(r.vec8("certificate_request_context")?.rest()));
         let mut block = r.vec16("extensions")?;
@@ -545,8 +582,12 @@ pub fn certificate_request(body: &[u8], tls13: bool) -> DResult<CertificateReque
             let res = match e.id {
                 13 => ext::u16_values(e.body, Registry::SignatureScheme, "signature_algorithms")
                     .map(|v| cr.signature_algorithms = v),
-                50 => ext::u16_values(e.body, Registry::SignatureScheme, "signature_algorithms_cert")
-                    .map(|v| cr.signature_algorithms_cert = v),
+                50 => ext::u16_values(
+                    e.body,
+                    Registry::SignatureScheme,
+                    "signature_algorithms_cert",
+                )
+                .map(|v| cr.signature_algorithms_cert = v),
                 47 => ext::certificate_authorities(e.body).map(|v| cr.certificate_authorities = v),
                 _ => Ok(()),
             };
@@ -570,13 +611,18 @@ pub fn certificate_request(body: &[u8], tls13: bool) -> DResult<CertificateReque
         });
     match with_sigs {
         Ok((algs, cas)) => {
-            cr.signature_algorithms =
-                algs.into_iter().map(|a| IanaValue::new(Registry::SignatureScheme, a)).collect();
+            cr.signature_algorithms = algs
+                .into_iter()
+                .map(|a| IanaValue::new(Registry::SignatureScheme, a))
+                .collect();
             cr.certificate_authorities = cas;
         }
         Err(first) => {
-            let mut cas = r.vec16("certificate_authorities").map_err(|_| first.clone())?;
-            r.expect_end("certificate_request").map_err(|_| first.clone())?;
+            let mut cas = r
+                .vec16("certificate_authorities")
+                .map_err(|_| first.clone())?;
+            r.expect_end("certificate_request")
+                .map_err(|_| first.clone())?;
             cr.certificate_authorities = ext::dn_list(&mut cas).map_err(|_| first)?;
         }
     }
@@ -586,7 +632,10 @@ pub fn certificate_request(body: &[u8], tls13: bool) -> DResult<CertificateReque
 /// Decodes ServerKeyExchange as far as the negotiated suite allows.
 pub fn server_key_exchange(body: &[u8], ctx: &HsContext) -> ServerKeyExchange {
     let family = ctx.cipher_suite.map_or(KxFamily::Unknown, enums::kx_family);
-    let mut ske = ServerKeyExchange { length: body.len(), ..ServerKeyExchange::default() };
+    let mut ske = ServerKeyExchange {
+        length: body.len(),
+        ..ServerKeyExchange::default()
+    };
     let has_sigalg = ctx.version.is_none_or(|v| v >= 0x0303);
     let res = match family {
         KxFamily::Ecdhe => ecdhe_params(body, has_sigalg, &mut ske),
@@ -607,7 +656,10 @@ fn ecdhe_params(body: &[u8], has_sigalg: bool, ske: &mut ServerKeyExchange) -> D
     let mut r = Reader::new(body);
     let curve_type = r.u8("curve_type")?;
     if curve_type != 3 {
-        return Err(DecodeError::Invalid { field: "curve_type", why: "not named_curve (3)" });
+        return Err(DecodeError::Invalid {
+            field: "curve_type",
+            why: "not named_curve (3)",
+        });
     }
     ske.named_group = Some(IanaValue::new(Registry::NamedGroup, r.u16("named_curve")?));
     r.vec8("public")?;
@@ -634,7 +686,10 @@ fn signature(r: &mut Reader<'_>, has_sigalg: bool, ske: &mut ServerKeyExchange) 
         return Ok(()); // anonymous suites carry no signature
     }
     if has_sigalg {
-        ske.signature_algorithm = Some(IanaValue::new(Registry::SignatureScheme, r.u16("algorithm")?));
+        ske.signature_algorithm = Some(IanaValue::new(
+            Registry::SignatureScheme,
+            r.u16("algorithm")?,
+        ));
     }
     ske.signature_len = Some(r.vec16("signature")?.left());
     r.expect_end("server_key_exchange")
@@ -643,19 +698,29 @@ fn signature(r: &mut Reader<'_>, has_sigalg: bool, ske: &mut ServerKeyExchange) 
 fn certificate_verify(body: &[u8], ctx: &HsContext) -> DResult<CertificateVerify> {
     let mut r = Reader::new(body);
     let signature_algorithm = if ctx.version.is_none_or(|v| v >= 0x0303) {
-        Some(IanaValue::new(Registry::SignatureScheme, r.u16("algorithm")?))
+        Some(IanaValue::new(
+            Registry::SignatureScheme,
+            r.u16("algorithm")?,
+        ))
     } else {
         None
     };
     let signature_len = r.vec16("signature")?.left();
     r.expect_end("certificate_verify")?;
-    Ok(CertificateVerify { signature_algorithm, signature_len })
+    Ok(CertificateVerify {
+        signature_algorithm,
+        signature_len,
+    })
 }
 
 fn new_session_ticket(body: &[u8], ctx: &HsContext) -> DResult<NewSessionTicket> {
     let mut r = Reader::new(body);
     let lifetime_secs = r.u32("ticket_lifetime")?;
-    let mut t = NewSessionTicket { lifetime_secs, ticket_len: 0, extensions: Vec::new() };
+    let mut t = NewSessionTicket {
+        lifetime_secs,
+        ticket_len: 0,
+        extensions: Vec::new(),
+    };
     if ctx.tls13() {
         r.u32("ticket_age_add")?;
         r.vec8("ticket_nonce")?;
@@ -703,11 +768,19 @@ pub fn encrypted_extensions(body: &[u8]) -> DResult<EncryptedExtensions> {
 fn certificate_status(body: &[u8]) -> DResult<CertificateStatus> {
     let mut r = Reader::new(body);
     let status_type = r.u8("status_type")?;
-    let resp = if status_type == 1 { r.vec24("ocsp_response")?.rest() } else { r.rest() };
+    let resp = if status_type == 1 {
+        r.vec24("ocsp_response")?.rest()
+    } else {
+        r.rest()
+    };
     r.expect_end("certificate_status")?;
     Ok(CertificateStatus {
         status_type,
         response_len: resp.len(),
-        response: if status_type == 1 { resp.to_vec() } else { Vec::new() },
+        response: if status_type == 1 {
+            resp.to_vec()
+        } else {
+            Vec::new()
+        },
     })
 }

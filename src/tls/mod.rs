@@ -27,8 +27,8 @@ pub use handshake::{
     EncryptedExtensions, HandshakeMsg, HsContext, NewSessionTicket, ServerHello, ServerKeyExchange,
 };
 pub use session::{
-    AlertEvent, CcsEvent, EncryptedRecord, HandshakeEvent, HandshakeGap, Malformed, NotTls, Prelude,
-    RecordStats, RecordVersion, TlsLimits, TlsSession,
+    AlertEvent, CcsEvent, EncryptedRecord, HandshakeEvent, HandshakeGap, Malformed, NotTls,
+    Prelude, RecordStats, RecordVersion, TlsLimits, TlsSession,
 };
 
 /// Decodes one handshake message body (type, body without the 4-byte header).
@@ -65,9 +65,17 @@ impl Shared {
     /// Records a decode error (bounded).
     fn malformed(&mut self, dir: Dir, frame: FrameNo, offset: u64, message: String) {
         if self.session.malformed.len() < self.limits.max_malformed {
-            self.session.malformed.push(Malformed { dir, frame, offset, message });
+            self.session.malformed.push(Malformed {
+                dir,
+                frame,
+                offset,
+                message,
+            });
         } else {
-            self.hit(format!("more than {} malformed entries", self.limits.max_malformed));
+            self.hit(format!(
+                "more than {} malformed entries",
+                self.limits.max_malformed
+            ));
         }
     }
 
@@ -94,12 +102,20 @@ impl Shared {
                     self.tls13_keys = true;
                 }
             }
+            HandshakeMsg::HelloRetryRequest(hrr) => {
+                // Fixes the version (so a compatibility CCS is not taken as
+                // encryption) without starting encryption.
+                self.ctx.version = Some(hrr.selected_version.id);
+            }
             _ => {}
         }
         if self.session.messages.len() < self.limits.max_messages {
             self.session.messages.push(ev);
         } else {
-            self.hit(format!("more than {} handshake messages", self.limits.max_messages));
+            self.hit(format!(
+                "more than {} handshake messages",
+                self.limits.max_messages
+            ));
         }
     }
 }
@@ -120,9 +136,18 @@ impl TlsConnDecoder {
     }
 
     /// In-order bytes of `dir` starting at stream `offset`, all from `frame`.
-    pub fn on_data(&mut self, dir: Dir, offset: u64, data: &[u8], frame: FrameNo, ts: Timestamp) -> Interest {
+    pub fn on_data(
+        &mut self,
+        dir: Dir,
+        offset: u64,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) -> Interest {
         let idx = dir.index();
-        let Some(d) = self.dirs.get_mut(idx) else { return Interest::CountOnly };
+        let Some(d) = self.dirs.get_mut(idx) else {
+            return Interest::CountOnly;
+        };
         d.on_data(&mut self.shared, offset, data, frame, ts)
     }
 

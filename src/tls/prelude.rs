@@ -52,7 +52,9 @@ pub fn plausible_tls_start(b: &[u8]) -> bool {
 /// Offset of the first plausible TLS start at or after `from`.
 pub fn find_tls_start(buf: &[u8], from: usize) -> Option<usize> {
     let tail = buf.get(from..)?;
-    tail.windows(HEADER_PROBE).position(plausible_tls_start).map(|p| p + from)
+    tail.windows(HEADER_PROBE)
+        .position(plausible_tls_start)
+        .map(|p| p + from)
 }
 
 /// The first ≤ 64 bytes as printable ASCII, other bytes as `\xNN`.
@@ -69,15 +71,19 @@ pub fn preview(b: &[u8]) -> String {
 }
 
 fn starts_ci(b: &[u8], p: &str) -> bool {
-    b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    b.get(..p.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
 }
 
 fn contains(b: &[u8], needle: &[u8]) -> bool {
-    b.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    b.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-const HTTP_METHODS: [&str; 10] =
-    ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PRI * "];
+const HTTP_METHODS: [&str; 10] = [
+    "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
+    "PRI * ",
+];
 
 /// What one direction's first bytes are, on their own.
 pub fn classify_direction(b: &[u8]) -> &'static str {
@@ -98,13 +104,24 @@ pub fn classify_direction(b: &[u8]) -> &'static str {
         return p;
     }
     text_protocol(b).unwrap_or_else(|| {
-        let printable = b.iter().filter(|&&c| c == b'\r' || c == b'\n' || (0x20..0x7f).contains(&c)).count();
-        if !b.is_empty() && printable * 10 >= b.len() * 9 { "text" } else { "unknown_binary" }
+        let printable = b
+            .iter()
+            .filter(|&&c| c == b'\r' || c == b'\n' || (0x20..0x7f).contains(&c))
+            .count();
+        if !b.is_empty() && printable * 10 >= b.len() * 9 {
+            "text"
+        } else {
+            "unknown_binary"
+        }
     })
 }
 
 fn binary_protocol(b: &[u8]) -> Option<&'static str> {
     if b.starts_with(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]) {
+        return Some("postgresql");
+    }
+    // PostgreSQL StartupMessage (protocol 3.0) or a server ErrorResponse.
+    if let [_, _, _, _, 0, 3, 0, 0, ..] = b {
         return Some("postgresql");
     }
     if b.first() == Some(&0x30) && contains(b, b"1.3.6.1.4.1.1466.20037") {
@@ -130,7 +147,11 @@ fn text_protocol(b: &[u8]) -> Option<&'static str> {
         return Some("smtp");
     }
     if b.starts_with(b"220") {
-        return Some(if contains(line, b"FTP") { "ftp" } else { "smtp" });
+        return Some(if contains(line, b"FTP") {
+            "ftp"
+        } else {
+            "smtp"
+        });
     }
     if starts_ci(b, "AUTH TLS") || starts_ci(b, "AUTH SSL") || starts_ci(b, "USER ") {
         return Some("ftp");
@@ -149,10 +170,10 @@ fn text_protocol(b: &[u8]) -> Option<&'static str> {
     }
     // IMAP client: "<tag> STARTTLS" / "<tag> CAPABILITY".
     let mut words = line.split(|&c| c == b' ');
-    if let (Some(_tag), Some(cmd)) = (words.next(), words.next()) {
-        if starts_ci(cmd, "STARTTLS") || starts_ci(cmd, "CAPABILITY") {
-            return Some("imap");
-        }
+    if let (Some(_tag), Some(cmd)) = (words.next(), words.next())
+        && (starts_ci(cmd, "STARTTLS") || starts_ci(cmd, "CAPABILITY"))
+    {
+        return Some("imap");
     }
     None
 }
@@ -161,15 +182,27 @@ fn text_protocol(b: &[u8]) -> Option<&'static str> {
 pub fn classify_prelude(to_server: &[u8], to_client: &[u8]) -> &'static str {
     let a = classify_direction(to_server);
     let c = classify_direction(to_client);
-    let known = |k: &str| !matches!(k, "text" | "unknown_binary" | "http_response" | "http_request");
+    let known = |k: &str| {
+        !matches!(
+            k,
+            "text" | "unknown_binary" | "http_response" | "http_request"
+        )
+    };
     if a == "ftp" || c == "ftp" {
         return "ftp";
     }
     if to_server.starts_with(b"STARTTLS") && contains(to_client, b" 670 ") {
         return "irc";
     }
-    if c == "postgresql" || a == "postgresql" || (to_client.first() == Some(&b'S') && to_client.len() == 1) {
-        return if a == "postgresql" || c == "postgresql" { "postgresql" } else { "unknown" };
+    if c == "postgresql"
+        || a == "postgresql"
+        || (to_client.first() == Some(&b'S') && to_client.len() == 1)
+    {
+        return if a == "postgresql" || c == "postgresql" {
+            "postgresql"
+        } else {
+            "unknown"
+        };
     }
     match (known(a), known(c)) {
         (true, _) => a,
@@ -187,23 +220,50 @@ mod tests {
         assert_eq!(classify_start(&[22, 3, 1, 0, 5]), Start::Tls);
         assert_eq!(classify_start(&[22]), Start::NeedMore);
         assert_eq!(classify_start(b"G"), Start::Plain);
-        assert_eq!(classify_start(&[0x80, 0x2e, 1, 3, 1]), Start::Sslv2ClientHello);
+        assert_eq!(
+            classify_start(&[0x80, 0x2e, 1, 3, 1]),
+            Start::Sslv2ClientHello
+        );
         assert_eq!(classify_start(b"GET / HTTP/1.1"), Start::Plain);
     }
 
     #[test]
     fn kinds() {
         assert_eq!(classify_direction(b"GET / HTTP/1.1\r\n"), "http_request");
-        assert_eq!(classify_direction(b"HTTP/1.1 400 Bad Request\r\n"), "http_response");
+        assert_eq!(
+            classify_direction(b"HTTP/1.1 400 Bad Request\r\n"),
+            "http_response"
+        );
         assert_eq!(classify_direction(b"SSH-2.0-OpenSSH_9.6\r\n"), "ssh_banner");
         assert_eq!(classify_direction(&[0, 1, 0xff, 0x80, 7]), "unknown_binary");
-        assert_eq!(classify_prelude(b"EHLO x\r\nSTARTTLS\r\n", b"220 mx ESMTP\r\n"), "smtp");
-        assert_eq!(classify_prelude(b"AUTH TLS\r\n", b"220 ProFTPD\r\n234 go\r\n"), "ftp");
-        assert_eq!(classify_prelude(b"a1 STARTTLS\r\n", b"* OK ready\r\n"), "imap");
+        assert_eq!(
+            classify_prelude(b"EHLO x\r\nSTARTTLS\r\n", b"220 mx ESMTP\r\n"),
+            "smtp"
+        );
+        assert_eq!(
+            classify_prelude(b"AUTH TLS\r\n", b"220 ProFTPD\r\n234 go\r\n"),
+            "ftp"
+        );
+        assert_eq!(
+            classify_prelude(b"a1 STARTTLS\r\n", b"* OK ready\r\n"),
+            "imap"
+        );
         assert_eq!(classify_prelude(b"STLS\r\n", b"+OK\r\n"), "pop3");
-        assert_eq!(classify_prelude(&[0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f], b"S"), "postgresql");
-        assert_eq!(classify_prelude(b"STARTTLS\r\n", b":irc.x 670 nick :go\r\n"), "irc");
-        assert_eq!(classify_prelude(b"CONNECT a:443 HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n"), "http_connect");
+        assert_eq!(
+            classify_prelude(&[0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f], b"S"),
+            "postgresql"
+        );
+        assert_eq!(
+            classify_prelude(b"STARTTLS\r\n", b":irc.x 670 nick :go\r\n"),
+            "irc"
+        );
+        assert_eq!(
+            classify_prelude(
+                b"CONNECT a:443 HTTP/1.1\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\n\r\n"
+            ),
+            "http_connect"
+        );
     }
 
     #[test]

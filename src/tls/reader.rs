@@ -11,11 +11,18 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// The field needed more bytes than remained in its enclosing structure.
-    Short { field: &'static str, need: usize, have: usize },
+    Short {
+        field: &'static str,
+        need: usize,
+        have: usize,
+    },
     /// Bytes were left over after the last field of a structure.
     Trailing { field: &'static str, extra: usize },
     /// A value that the grammar forbids (e.g. an empty list that must not be empty).
-    Invalid { field: &'static str, why: &'static str },
+    Invalid {
+        field: &'static str,
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -64,7 +71,11 @@ impl<'a> Reader<'a> {
                 self.pos += n;
                 Ok(head)
             }
-            None => Err(DecodeError::Short { field, need: n, have: rest.len() }),
+            None => Err(DecodeError::Short {
+                field,
+                need: n,
+                have: rest.len(),
+            }),
         }
     }
 
@@ -151,7 +162,11 @@ mod tests {
         let mut outer = r.vec16("outer").unwrap();
         assert_eq!(
             outer.vec16("inner").unwrap_err(),
-            DecodeError::Short { field: "inner", need: 200, have: 1 }
+            DecodeError::Short {
+                field: "inner",
+                need: 200,
+                have: 1
+            }
         );
         assert_eq!(r.left(), 2);
     }
@@ -166,6 +181,12 @@ mod tests {
         assert!(r.expect_end("end").is_ok());
         assert!(r.u8("x").is_err());
         let r = Reader::new(&[1]);
-        assert_eq!(r.expect_end("t"), Err(DecodeError::Trailing { field: "t", extra: 1 }));
+        assert_eq!(
+            r.expect_end("t"),
+            Err(DecodeError::Trailing {
+                field: "t",
+                extra: 1
+            })
+        );
     }
 }

@@ -153,6 +153,8 @@ pub struct NotTls {
     pub frame: FrameNo,
     /// Bytes seen in this direction before inspection stopped.
     pub bytes: u64,
+    /// The scan for a later TLS start gave up at `TlsLimits::max_prelude_bytes`.
+    pub scan_limit_reached: bool,
 }
 
 /// Plaintext exchanged before TLS began (an opportunistic-TLS upgrade).

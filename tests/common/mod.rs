@@ -15,7 +15,7 @@ pub fn capture(name: &str) -> PathBuf {
 }
 
 /// The public corpus beside the repository, if present.
-pub fn corpus() -> Option<PathBuf> {
+pub fn corpus_dir() -> Option<PathBuf> {
     let p = root().join("../shared/corpus");
     p.is_dir().then_some(p)
 }
@@ -53,3 +53,6 @@ pub fn findings_of<'a>(analysis: &'a serde_json::Value, rule: &str) -> Vec<&'a s
         .map(|a| a.iter().filter(|f| f["rule"] == rule).collect())
         .unwrap_or_default()
 }
+
+mod streams;
+pub use streams::*;

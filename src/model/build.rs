@@ -513,7 +513,7 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
             end_as_outcome(tcp),
         );
     }
-    if let Some(a) = t.alerts.iter().find(|a| a.level == "fatal" || a.encrypted) {
+    if let Some(a) = t.alerts.iter().find(|a| a.level == "fatal" || (a.encrypted && t.client_hello.is_some())) {
         let desc = a.description.as_ref().map(Named::label).unwrap_or_else(|| "encrypted alert".into());
         let after = a.after.as_ref().map(|x| format!(" after the {x}")).unwrap_or_default();
         return o(

@@ -648,6 +648,33 @@ impl DirState {
     }
 
     fn alerts(&mut self, sh: &mut Shared, body: &[u8], off: u64, frame: FrameNo, ts: Timestamp) {
+        // A plaintext alert is level 1/2 plus a registered description. Anything
+        // else in an alert record is ciphertext whose start we did not see (a
+        // capture that began mid-connection, or a missed ChangeCipherSpec).
+        let plaintext = !body.is_empty()
+            && body.len().is_multiple_of(2)
+            && body.chunks_exact(2).all(|p| {
+                matches!(p.first(), Some(1 | 2))
+                    && p.get(1).copied().and_then(enums::alert_description_name).is_some()
+            });
+        // The smallest encrypted alert is 19 bytes (TLS 1.3: 2 + 1 + 16-byte tag).
+        if !plaintext && body.len() >= 18 {
+            self.push_alert(
+                sh,
+                AlertEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                    encrypted: true,
+                    level: None,
+                    level_name: None,
+                    description: None,
+                    description_name: None,
+                    len: body.len(),
+                },
+            );
+            return;
+        }
         if body.is_empty() || !body.len().is_multiple_of(2) {
             sh.malformed(
                 self.dir,

@@ -236,36 +236,36 @@ pub fn signature_scheme_name(id: u16) -> Option<&'static str> {
     })
 }
 
-/// Protocol version names (`tls1.2`, draft versions as `tls1.3-draft-NN`).
+/// Protocol version names as people write them (`TLS 1.2`, drafts as `TLS 1.3 draft NN`).
 pub fn version_name(id: u16) -> Option<&'static str> {
     Some(match id {
-        0x0002 => "ssl2",
-        0x0300 => "ssl3",
-        0x0301 => "tls1.0",
-        0x0302 => "tls1.1",
-        0x0303 => "tls1.2",
-        0x0304 => "tls1.3",
-        0x7f0e => "tls1.3-draft-14",
-        0x7f0f => "tls1.3-draft-15",
-        0x7f10 => "tls1.3-draft-16",
-        0x7f11 => "tls1.3-draft-17",
-        0x7f12 => "tls1.3-draft-18",
-        0x7f13 => "tls1.3-draft-19",
-        0x7f14 => "tls1.3-draft-20",
-        0x7f15 => "tls1.3-draft-21",
-        0x7f16 => "tls1.3-draft-22",
-        0x7f17 => "tls1.3-draft-23",
-        0x7f18 => "tls1.3-draft-24",
-        0x7f19 => "tls1.3-draft-25",
-        0x7f1a => "tls1.3-draft-26",
-        0x7f1b => "tls1.3-draft-27",
-        0x7f1c => "tls1.3-draft-28",
-        0xfeff => "dtls1.0",
-        0xfefd => "dtls1.2",
-        0xfefc => "dtls1.3",
+        0x0002 => "SSL 2.0",
+        0x0300 => "SSL 3.0",
+        0x0301 => "TLS 1.0",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        0x7f0e => "TLS 1.3 draft 14",
+        0x7f0f => "TLS 1.3 draft 15",
+        0x7f10 => "TLS 1.3 draft 16",
+        0x7f11 => "TLS 1.3 draft 17",
+        0x7f12 => "TLS 1.3 draft 18",
+        0x7f13 => "TLS 1.3 draft 19",
+        0x7f14 => "TLS 1.3 draft 20",
+        0x7f15 => "TLS 1.3 draft 21",
+        0x7f16 => "TLS 1.3 draft 22",
+        0x7f17 => "TLS 1.3 draft 23",
+        0x7f18 => "TLS 1.3 draft 24",
+        0x7f19 => "TLS 1.3 draft 25",
+        0x7f1a => "TLS 1.3 draft 26",
+        0x7f1b => "TLS 1.3 draft 27",
+        0x7f1c => "TLS 1.3 draft 28",
+        0xfeff => "DTLS 1.0",
+        0xfefd => "DTLS 1.2",
+        0xfefc => "DTLS 1.3",
         _ if is_grease(id) => "GREASE",
-        _ if id >> 8 == 0x7f => "tls1.3-draft",
-        _ if id >> 8 == 0xfb => "tls1.3-draft-fb",
+        _ if id >> 8 == 0x7f => "TLS 1.3 draft",
+        _ if id >> 8 == 0xfb => "TLS 1.3 draft (Facebook)",
         _ => return None,
     })
 }
@@ -388,7 +388,7 @@ mod tests {
         assert_eq!(group_name(22), Some("secp256k1"));
         assert_eq!(group_name(0), None);
         assert_eq!(alert_description_name(116), Some("certificate_required"));
-        assert_eq!(version_name(0x7f12), Some("tls1.3-draft-18"));
+        assert_eq!(version_name(0x7f12), Some("TLS 1.3 draft 18"));
         assert!(is_tls13(0x7f1c) && !is_tls13(0x0303));
         assert_eq!(kx_family(0xc02f), KxFamily::Ecdhe);
     }

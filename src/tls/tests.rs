@@ -201,7 +201,7 @@ fn sslv2_client_hello_then_tls_records() {
     let ids: Vec<u16> = ch.cipher_suites.iter().map(|c| c.id).collect();
     assert_eq!(ids, [0x002f, 0x5600]);
     assert_eq!(ch.sslv2_only_cipher_specs, 1);
-    assert_eq!(ch.legacy_version.name.as_deref(), Some("tls1.0"));
+    assert_eq!(ch.legacy_version.name.as_deref(), Some("TLS 1.0"));
     assert_eq!(
         s.alerts[0].description_name.as_deref(),
         Some("handshake_failure")
@@ -412,7 +412,7 @@ fn tls13_records_after_server_hello_are_counted_encrypted() {
         s.negotiated_version
             .as_ref()
             .and_then(|v| v.name.as_deref()),
-        Some("tls1.3")
+        Some("TLS 1.3")
     );
     let enc: Vec<_> = s
         .encrypted_records

@@ -247,7 +247,12 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             }
             HandshakeMsg::HelloRetryRequest(sh) => {
                 if t.hello_retry.is_none() {
-                    t.hello_retry = Some(HelloRetry { frame, ts, group: sh.key_share_group.as_ref().map(named) });
+                    t.hello_retry = Some(HelloRetry {
+                        frame,
+                        ts,
+                        group: sh.key_share_group.as_ref().map(named),
+                        cipher_suite: named(&sh.cipher_suite),
+                    });
                 }
             }
             HandshakeMsg::ServerHello(sh) if who == Side::Server => {

@@ -357,7 +357,9 @@ pub struct ServerChoice {
 pub struct HelloRetry {
     pub frame: FrameNo,
     pub ts: Timestamp,
+    /// The key-share group the server asks for.
     pub group: Option<Named>,
+    pub cipher_suite: Named,
 }
 
 /// Bytes that are not TLS on a connection.

@@ -13,7 +13,8 @@
 //!   land in it instead of opening a spurious connection. It is closed
 //!   (`on_close`) when a new SYN reuses its 4-tuple, when the cap evicts it
 //!   (its `end` stays `Fin`/`Rst`), or at `finish`.
-//! - Port reuse: a SYN with a new ISN opens a new connection on the same
+//! - Port reuse: a SYN after a RST (even with the same ISN, as stacks that
+//!   retry do), or a SYN with a new ISN, opens a new connection on the same
 //!   4-tuple when the existing one ended, never saw a SYN (mid-stream), or saw
 //!   its SYN at least [`REUSE_AFTER_SECS`] earlier. The old one is closed
 //!   first; its `end` is `Open` if it had not ended.
@@ -280,7 +281,12 @@ impl Conn {
 
     /// Is `seg` a SYN that starts a new connection on this 4-tuple?
     fn is_new_syn(&self, seg: &Segment<'_>) -> bool {
-        if !seg.flags.syn || seg.flags.ack || self.client_isn == Some(seg.seq) {
+        if !seg.flags.syn || seg.flags.ack {
+            return false;
+        }
+        // The same ISN is a retransmitted SYN of this connection, unless a RST
+        // killed it: then the SYN is a new attempt (tshark: "port numbers reused").
+        if self.client_isn == Some(seg.seq) && !self.rst_seen {
             return false;
         }
         let from_client = seg.src == self.info.client;

@@ -111,6 +111,9 @@ pub(super) struct DirState {
     /// Partial handshake messages and where their bytes came from.
     hs: Vec<u8>,
     hs_map: Vec<(usize, u64)>,
+    /// Stream offset of the last byte of the record being decoded: messages
+    /// are dated by the frame that completes their record, as Wireshark does.
+    rec_last: u64,
     hs_total: usize,
     hs_stopped: bool,
     /// A ChangeCipherSpec was seen here (TLS ≤ 1.2).
@@ -118,6 +121,9 @@ pub(super) struct DirState {
     enc_count: usize,
     records: u64,
     last_frame: FrameNo,
+    /// Highest frame delivered so far: out-of-order bytes released by a later
+    /// frame complete their message in that frame, as Wireshark shows it.
+    max_seen: (FrameNo, Timestamp),
     plain: PlainInfo,
 }
 
@@ -135,12 +141,14 @@ impl DirState {
             resync: false,
             hs: Vec::new(),
             hs_map: Vec::new(),
+            rec_last: 0,
             hs_total: 0,
             hs_stopped: false,
             encrypted: false,
             enc_count: 0,
             records: 0,
             last_frame: FrameNo::default(),
+            max_seen: (FrameNo::default(), Timestamp::default()),
             plain: PlainInfo::default(),
         }
     }
@@ -198,6 +206,9 @@ impl DirState {
         };
         self.next = Some(offset + data.len() as u64);
         self.last_frame = frame;
+        if frame > self.max_seen.0 {
+            self.max_seen = (frame, ts);
+        }
         if self.log.push(offset, frame, ts) {
             sh.hit(format!(
                 "{}: more than {FRAME_LOG_CAP} frames in one message",
@@ -728,6 +739,7 @@ impl DirState {
             return;
         }
         self.hs_total += body.len();
+        self.rec_last = off + (body.len() as u64).saturating_sub(1);
         self.hs_map.push((self.hs.len(), off));
         self.hs.extend_from_slice(body);
         let hs = std::mem::take(&mut self.hs);
@@ -774,7 +786,8 @@ impl DirState {
     fn message(&mut self, sh: &mut Shared, t: u8, body: &[u8], p: usize, len: usize) {
         let first = self.hs_offset(p);
         let (frame_first, _) = self.log.at(first);
-        let (frame_last, ts) = self.log.at(self.hs_offset(p + 3 + len));
+        let (frame_last, ts) = self.log.at(self.rec_last.max(self.hs_offset(p + 3 + len)));
+        let (frame_last, ts) = if self.max_seen.0 > frame_last { self.max_seen } else { (frame_last, ts) };
         let msg = if t == 11 {
             let tls13 = sh.ctx.version.is_some_and(enums::is_tls13);
             let c = handshake::certificate(body, tls13, sh.limits.max_certificates);

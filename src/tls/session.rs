@@ -56,7 +56,8 @@ pub struct HandshakeEvent {
     pub dir: Dir,
     /// Frame holding the message's first byte.
     pub frame_first: FrameNo,
-    /// Frame holding the message's last byte.
+    /// Frame that completed the record holding the message's last byte (where
+    /// Wireshark shows the message).
     pub frame_last: FrameNo,
     /// Timestamp of `frame_last` (when the message was complete).
     pub ts: Timestamp,

@@ -19,13 +19,13 @@ OPTS = ["-o", "tcp.reassemble_out_of_order:TRUE"]
 
 
 def tshark(path, filt, fields):
-    cmd = ["tshark", "-r", path, *OPTS, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
+    cmd = ["tshark", "-r", path, *OPTS, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
     if filt:
         cmd += ["-Y", filt]
     for f in fields:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True, errors="replace").stdout
-    return [line.split("|") for line in out.splitlines() if line]
+    return [line.split("\t") for line in out.splitlines() if line]
 
 
 def ep(ip4, ip6, port):
@@ -57,7 +57,7 @@ def tls(path):
               "tls.handshake.extensions.supported_version", "tls.handshake.version", "tls.alert_message.level",
               "tls.alert_message.desc", "x509af.serialNumber", "tls.handshake.certificates_length"]
     out = []
-    for r in tshark(path, "tls.handshake or tls.alert_message", fields):
+    for r in tshark(path, "tcp and (tls.handshake or tls.alert_message)", fields):
         r += [""] * (len(fields) - len(r))
         out.append({
             "frame": int(r[0]),

@@ -24,6 +24,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             out.flush()?;
             Ok(0)
         }
+        Command::Schema => {
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &crate::model::json_schema())?;
+            writeln!(out)?;
+            out.flush()?;
+            Ok(0)
+        }
         Command::Explain(args) => match rules::find(args.query.trim()) {
             Some(rule) => {
                 let mut out = io::stdout().lock();

@@ -26,6 +26,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print the full explanation of one rule.
     Explain(ExplainArgs),
+    /// Print the JSON Schema of `analyze --format json` output (docs/tlsdiag.schema.json).
+    Schema,
 }
 
 /// Output format of `analyze`.

@@ -9,7 +9,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 /// A frame number, 1-based, exactly as Wireshark shows it (`frame.number`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(transparent)]
 pub struct FrameNo(pub u64);
 
@@ -134,7 +134,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// A connection's index within one analysis, 1-based in order of first frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(transparent)]
 pub struct ConnId(pub u32);
 
@@ -145,7 +145,7 @@ impl fmt::Display for ConnId {
 }
 
 /// Direction of a byte or message within a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Dir {
     /// From the client (the side that sent the SYN, or the ClientHello) to the server.
@@ -177,7 +177,7 @@ impl Dir {
 }
 
 /// One end of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Client,
@@ -239,5 +239,19 @@ mod tests {
         let t = Timestamp::new(1_772_360_523, 120_512_000);
         assert_eq!(parse_rfc3339(&t.rfc3339()), Some(t));
         assert_eq!(parse_rfc3339("2026-03-01T10:22:03Z"), Some(Timestamp::new(1_772_360_523, 0)));
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "UTC, RFC 3339 with microseconds, e.g. 2026-03-01T10:22:03.120512Z"
+        })
     }
 }

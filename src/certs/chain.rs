@@ -16,7 +16,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
 
 /// Result of checking one signature with x509-parser (ring).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureCheck {
     /// The signature verifies with the issuer's key.
@@ -53,7 +53,7 @@ fn rsa_below_2048(cert: &X509Certificate<'_>) -> bool {
 }
 
 /// Linking facts for one certificate of the sent chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChainLink {
     /// Position in the sent chain (0 = leaf).
     pub index: usize,
@@ -72,7 +72,7 @@ pub struct ChainLink {
 }
 
 /// Where the path from the leaf stops.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainEnd {
     /// Nothing was sent.
@@ -95,7 +95,7 @@ pub enum ChainEnd {
 }
 
 /// Structure of a sent chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChainReport {
     /// Number of certificates sent.
     pub depth: usize,

@@ -22,7 +22,7 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
 /// Decoded facts about one certificate (part of the public JSON output).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct CertSummary {
     /// Subject DN, rendered like `C=US, O=Example, CN=www.example.com`.
     pub subject: String,
@@ -87,7 +87,7 @@ pub struct CertSummary {
 }
 
 /// Subject alternative names, grouped by type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct SubjectAltNames {
     pub dns: Vec<String>,
     pub ip: Vec<String>,
@@ -103,7 +103,7 @@ impl SubjectAltNames {
 }
 
 /// Public key algorithm family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyType {
     Rsa,
@@ -116,7 +116,7 @@ pub enum KeyType {
 }
 
 /// The subject public key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct KeyInfo {
     #[serde(rename = "type")]
     pub key_type: KeyType,
@@ -127,7 +127,7 @@ pub struct KeyInfo {
 }
 
 /// The certificate's signature algorithm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct SignatureInfo {
     /// OpenSSL-style name (`sha256WithRSAEncryption`, `ecdsa-with-SHA256`) or the dotted OID.
     pub name: String,
@@ -138,7 +138,7 @@ pub struct SignatureInfo {
 }
 
 /// Basic constraints extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct BasicConstraints {
     pub ca: bool,
     pub path_len: Option<u32>,

@@ -24,7 +24,7 @@ pub use build::{build, message_name, tls13_inferred_alert, ALERT_RECORD_MAX};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A value from the registry of TLS numbers, with its name when known.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Named {
     pub id: u16,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -42,7 +42,7 @@ impl Named {
 }
 
 /// The whole result of analysing one capture.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Analysis {
     pub schema_version: u32,
     pub tool: Tool,
@@ -64,7 +64,7 @@ impl Analysis {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -77,7 +77,7 @@ impl Default for Tool {
 }
 
 /// Facts about the capture file(s).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaptureFacts {
     /// One entry per file read (several with `--merge`).
     pub files: Vec<FileFacts>,
@@ -90,7 +90,7 @@ pub struct CaptureFacts {
     pub limits_hit: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileFacts {
     pub name: String,
     pub format: String,
@@ -120,7 +120,7 @@ impl FileFacts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Warning {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub frame: Option<FrameNo>,
@@ -128,7 +128,7 @@ pub struct Warning {
 }
 
 /// Counts for the verdict line.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub connections: usize,
     pub tls_connections: usize,
@@ -141,7 +141,7 @@ pub struct Summary {
 }
 
 /// How a connection ended, from TLS's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Both Finished messages (or, in TLS 1.3 without keys, application data both ways).
@@ -169,7 +169,7 @@ impl Status {
 }
 
 /// What ended a connection (or the handshake).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EndedBy {
     Alert { by: Side, frame: FrameNo, description: String },
@@ -182,7 +182,7 @@ pub enum EndedBy {
     CaptureEnd,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Outcome {
     pub status: Status,
     /// One plain sentence.
@@ -192,7 +192,7 @@ pub struct Outcome {
 }
 
 /// One TCP connection and what TLS showed on it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Connection {
     pub id: ConnId,
     pub client: SocketAddr,
@@ -237,7 +237,7 @@ impl Connection {
 }
 
 /// One handshake-level event in time order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimelineEntry {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -251,7 +251,7 @@ pub struct TimelineEntry {
 }
 
 /// An alert as seen on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Alert {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -266,14 +266,14 @@ pub struct Alert {
 }
 
 /// A certificate as sent, with its summary (shared between connections).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cert {
     #[serde(flatten)]
     pub summary: Arc<CertSummary>,
 }
 
 /// A Certificate message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Chain {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -295,7 +295,7 @@ impl Chain {
 }
 
 /// The server's request for a client certificate.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateRequest {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -311,7 +311,7 @@ pub struct CertificateRequest {
 }
 
 /// The client's offer, condensed from its ClientHello.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientOffer {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -336,7 +336,7 @@ pub struct ClientOffer {
 }
 
 /// The server's choice, from its ServerHello.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerChoice {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -353,7 +353,7 @@ pub struct ServerChoice {
 }
 
 /// A HelloRetryRequest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HelloRetry {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -363,7 +363,7 @@ pub struct HelloRetry {
 }
 
 /// Bytes that are not TLS on a connection.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NotTls {
     pub sender: Side,
     pub frame: FrameNo,
@@ -374,14 +374,14 @@ pub struct NotTls {
 }
 
 /// Durations in milliseconds.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Durations {
     pub client_hello_to_server_hello_ms: Option<f64>,
     pub client_hello_to_finished_ms: Option<f64>,
 }
 
 /// What TLS showed on one connection. Everything seen before an abort is kept.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tls {
     /// SNI as sent (lossy UTF-8), `null` if the ClientHello had no server_name.
     pub sni: Option<String>,
@@ -418,7 +418,7 @@ pub struct Tls {
     pub limits_hit: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EncryptedRecord {
     pub frame: FrameNo,
     pub ts: Timestamp,
@@ -428,7 +428,7 @@ pub struct EncryptedRecord {
 }
 
 /// Application data, counted not kept.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppData {
     pub records_to_server: u64,
     pub bytes_to_server: u64,
@@ -462,4 +462,13 @@ impl Summary {
         }
         s
     }
+}
+
+/// The JSON Schema of `analyze --format json` output, generated from these
+/// types (doc comments become descriptions). Committed as
+/// `docs/tlsdiag.schema.json`; a test keeps it fresh.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(Analysis);
+    schema.insert("$id".into(), format!("https://tlsdiag.invalid/schema/v{SCHEMA_VERSION}/analysis.json").into());
+    schema.to_value()
 }

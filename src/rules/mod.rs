@@ -15,7 +15,7 @@ mod context;
 pub use context::{Context, RuleOptions};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Context worth knowing.
@@ -100,7 +100,7 @@ macro_rules! declare_rule {
 }
 
 /// The evidence behind a finding: where to look in the capture.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// Frames that show it (`frame.number == N` in Wireshark), ascending.
     pub frames: Vec<FrameNo>,
@@ -113,7 +113,7 @@ pub struct Evidence {
 }
 
 /// One result of one rule on one connection (or on the capture).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: String,
     pub severity: Severity,

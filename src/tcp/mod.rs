@@ -29,7 +29,7 @@ pub enum Interest {
 }
 
 /// How the client/server roles were decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleBasis {
     /// The client sent the SYN.
@@ -42,7 +42,7 @@ pub enum RoleBasis {
 }
 
 /// How the connection ended in the capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TcpEnd {
     /// A FIN was seen (first one).
@@ -62,7 +62,7 @@ pub enum TcpEnd {
 }
 
 /// A range of sequence space that never arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gap {
     pub dir: Dir,
     /// Stream offset (bytes from the first byte after the ISN) where it starts.
@@ -73,7 +73,7 @@ pub struct Gap {
 }
 
 /// A retransmitted or overlapping segment whose bytes differ from the first copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Conflict {
     pub dir: Dir,
     pub offset: u64,
@@ -85,7 +85,7 @@ pub struct Conflict {
 }
 
 /// Per-direction counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DirStats {
     pub packets: u64,
     /// Frame bytes on the wire (headers included), as `tshark -z conv,tcp` counts them.
@@ -100,7 +100,7 @@ pub struct DirStats {
 }
 
 /// The TCP-level summary of one connection, final once the connection closes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TcpConnection {
     pub id: ConnId,
     pub client: SocketAddr,
@@ -172,7 +172,7 @@ impl Default for TcpLimits {
 }
 
 /// Counters of the whole table (all connections).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TcpStats {
     /// Segments processed.
     pub segments: u64,

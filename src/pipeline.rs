@@ -125,7 +125,7 @@ pub fn decode_capture<R: FrameSource>(
             }
         }
         n += 1;
-        if n % 65_536 == 0 {
+        if n.is_multiple_of(65_536) {
             progress(reader.bytes_read());
         }
     }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// A frame number, 1-based, exactly as Wireshark shows it (`frame.number`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema, Default)]
@@ -215,9 +215,18 @@ impl fmt::Display for Side {
 /// An IP address and port. Serialised as `"10.0.0.1:443"` / `"[::1]:443"`.
 pub type Endpoint = SocketAddr;
 
-/// Renders an IP address the way reports show it.
-pub fn ip_str(ip: &IpAddr) -> String {
-    ip.to_string()
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "UTC, RFC 3339 with microseconds, e.g. 2026-03-01T10:22:03.120512Z"
+        })
+    }
 }
 
 #[cfg(test)]
@@ -242,16 +251,3 @@ mod tests {
     }
 }
 
-impl schemars::JsonSchema for Timestamp {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "format": "date-time",
-            "description": "UTC, RFC 3339 with microseconds, e.g. 2026-03-01T10:22:03.120512Z"
-        })
-    }
-}

@@ -104,7 +104,7 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
     if versions.is_empty() {
         versions.push(named(&ch.legacy_version));
     }
-    versions.sort_by(|a, b| b.id.cmp(&a.id));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.id));
     let suites: Vec<u16> = ch.cipher_suites.iter().map(|c| c.id).collect();
     let exts: Vec<u16> = ch.extensions.iter().map(|e| e.id).collect();
     let groups: Vec<u16> = ch.supported_groups.iter().map(|g| g.id).collect();
@@ -177,7 +177,7 @@ fn chain(c: &tls::Certificate, frame: FrameNo, ts: Timestamp, decrypted: bool, c
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
@@ -245,21 +245,17 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                     t.client_hello = Some(client_offer(ch, frame, ts));
                 }
             }
-            HandshakeMsg::HelloRetryRequest(sh) => {
-                if t.hello_retry.is_none() {
-                    t.hello_retry = Some(HelloRetry {
-                        frame,
-                        ts,
-                        group: sh.key_share_group.as_ref().map(named),
-                        cipher_suite: named(&sh.cipher_suite),
-                    });
-                }
+            HandshakeMsg::HelloRetryRequest(sh) if t.hello_retry.is_none() => {
+                t.hello_retry = Some(HelloRetry {
+                    frame,
+                    ts,
+                    group: sh.key_share_group.as_ref().map(named),
+                    cipher_suite: named(&sh.cipher_suite),
+                });
             }
-            HandshakeMsg::ServerHello(sh) if who == Side::Server => {
-                if t.server_hello.is_none() {
-                    psk_selected = sh.pre_shared_key_selected.is_some();
-                    t.server_hello = Some(server_choice(sh, client_session_id.as_deref(), frame, ts));
-                }
+            HandshakeMsg::ServerHello(sh) if who == Side::Server && t.server_hello.is_none() => {
+                psk_selected = sh.pre_shared_key_selected.is_some();
+                t.server_hello = Some(server_choice(sh, client_session_id.as_deref(), frame, ts));
             }
             HandshakeMsg::Certificate(c) => {
                 what = format!("Certificate({})", c.certificates.len());
@@ -331,13 +327,13 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         a.after = t
             .timeline
             .iter()
-            .filter(|e| {
+            .rev()
+            .find(|e| {
                 e.frame <= a.frame
                     && !e.what.starts_with("Alert")
                     && !e.what.starts_with("EncryptedRecord")
                     && e.what != "ChangeCipherSpec"
             })
-            .last()
             .map(|e| format!("{} {}", e.sender, e.what));
     }
     if let Some(n) = s.not_tls.first() {

@@ -55,4 +55,5 @@ pub fn findings_of<'a>(analysis: &'a serde_json::Value, rule: &str) -> Vec<&'a s
 }
 
 mod streams;
+#[allow(unused_imports)]
 pub use streams::*;

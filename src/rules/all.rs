@@ -8,6 +8,29 @@ use super::{alerts, certificates, cross, mtls, names, params, transport};
 /// Every rule tlsdiag knows.
 pub static RULES: &[&Rule] = &[
     // == section A: transport, params, names, alerts, cross (helper R1) ==
+    &transport::capture_truncated_packets::CAPTURE_TRUNCATED_PACKETS,
+    &transport::capture_missing_segments::CAPTURE_MISSING_SEGMENTS,
+    &transport::capture_started_mid_connection::CAPTURE_STARTED_MID_CONNECTION,
+    &transport::capture_one_sided::CAPTURE_ONE_SIDED,
+    &transport::tcp_segment_conflict::TCP_SEGMENT_CONFLICT,
+    &transport::analysis_limit_reached::ANALYSIS_LIMIT_REACHED,
+    &transport::capture_file_truncated::CAPTURE_FILE_TRUNCATED,
+    &transport::tcp_connection_refused::TCP_CONNECTION_REFUSED,
+    &transport::tcp_no_response::TCP_NO_RESPONSE,
+    &transport::tcp_reset_during_handshake::TCP_RESET_DURING_HANDSHAKE,
+    &transport::closed_without_alert::CLOSED_WITHOUT_ALERT,
+    &transport::no_server_response::NO_SERVER_RESPONSE,
+    &transport::not_tls::NOT_TLS,
+    //@params
+    //@names
+    &alerts::fatal_alert::FATAL_ALERT,
+    &alerts::close_notify_during_handshake::CLOSE_NOTIFY_DURING_HANDSHAKE,
+    &alerts::handshake_encrypted::HANDSHAKE_ENCRYPTED,
+    &alerts::encrypted_alert_inferred::ENCRYPTED_ALERT_INFERRED,
+    &alerts::hello_retry_request::HELLO_RETRY_REQUEST,
+    &alerts::session_resumed::SESSION_RESUMED,
+    &alerts::renegotiation::RENEGOTIATION,
+    //@cross
     // == end of section A ==
     // == section B: certificates, mtls (helper R2) ==
     // == end of section B ==

@@ -1,1 +1,1 @@
-//! Rules: cross (one file per rule).
+//! Rules: across connections (one file per rule).

@@ -1,1 +1,1 @@
-//! Rules: names (one file per rule).
+//! Rules: server name (SNI) and hostname (one file per rule).

@@ -1,1 +1,3 @@
-//! Rules: params (one file per rule).
+//! Rules: version and parameters (one file per rule), plus `refusal`, the
+//! shared reading of a server's refusal of the ClientHello.
+pub(crate) mod refusal;

@@ -21,7 +21,14 @@ pub static RULES: &[&Rule] = &[
     &transport::closed_without_alert::CLOSED_WITHOUT_ALERT,
     &transport::no_server_response::NO_SERVER_RESPONSE,
     &transport::not_tls::NOT_TLS,
-    //@params
+    &params::protocol_version_mismatch::PROTOCOL_VERSION_MISMATCH,
+    &params::protocol_downgrade::PROTOCOL_DOWNGRADE,
+    &params::deprecated_protocol::DEPRECATED_PROTOCOL,
+    &params::cipher_suite_mismatch::CIPHER_SUITE_MISMATCH,
+    &params::no_common_group::NO_COMMON_GROUP,
+    &params::signature_algorithm_mismatch::SIGNATURE_ALGORITHM_MISMATCH,
+    &params::alpn_mismatch::ALPN_MISMATCH,
+    &params::weak_cipher_negotiated::WEAK_CIPHER_NEGOTIATED,
     //@names
     &alerts::fatal_alert::FATAL_ALERT,
     &alerts::close_notify_during_handshake::CLOSE_NOTIFY_DURING_HANDSHAKE,

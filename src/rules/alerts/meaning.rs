@@ -19,7 +19,6 @@ use crate::types::{FrameNo, Side};
 pub(crate) mod id {
     pub const CLOSE_NOTIFY: u16 = 0;
     pub const UNEXPECTED_MESSAGE: u16 = 10;
-    pub const BAD_RECORD_MAC: u16 = 20;
     pub const HANDSHAKE_FAILURE: u16 = 40;
     pub const BAD_CERTIFICATE: u16 = 42;
     pub const UNSUPPORTED_CERTIFICATE: u16 = 43;
@@ -37,8 +36,6 @@ pub(crate) mod id {
     pub const INAPPROPRIATE_FALLBACK: u16 = 86;
     pub const USER_CANCELED: u16 = 90;
     pub const NO_RENEGOTIATION: u16 = 100;
-    pub const MISSING_EXTENSION: u16 = 109;
-    pub const UNSUPPORTED_EXTENSION: u16 = 110;
     pub const UNRECOGNIZED_NAME: u16 = 112;
     pub const CERTIFICATE_REQUIRED: u16 = 116;
     pub const NO_APPLICATION_PROTOCOL: u16 = 120;

@@ -80,11 +80,6 @@ pub(crate) fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
-/// The connection's endpoints for sentences: `10.0.0.5:51514 → 10.0.0.9:443`.
-pub(crate) fn endpoints(conn: &Connection) -> String {
-    format!("{} → {}", conn.client, conn.server)
-}
-
 /// Whether the TLS handshake got past the ClientHello and did not finish.
 pub(crate) fn handshake_unfinished(tls: &Tls) -> bool {
     tls.client_hello.is_some() && !tls.handshake_complete

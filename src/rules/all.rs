@@ -29,7 +29,9 @@ pub static RULES: &[&Rule] = &[
     &params::signature_algorithm_mismatch::SIGNATURE_ALGORITHM_MISMATCH,
     &params::alpn_mismatch::ALPN_MISMATCH,
     &params::weak_cipher_negotiated::WEAK_CIPHER_NEGOTIATED,
-    //@names
+    &names::sni_missing::SNI_MISSING,
+    &names::sni_unrecognized::SNI_UNRECOGNIZED,
+    &names::certificate_name_mismatch::CERTIFICATE_NAME_MISMATCH,
     &alerts::fatal_alert::FATAL_ALERT,
     &alerts::close_notify_during_handshake::CLOSE_NOTIFY_DURING_HANDSHAKE,
     &alerts::handshake_encrypted::HANDSHAKE_ENCRYPTED,

@@ -39,7 +39,9 @@ pub static RULES: &[&Rule] = &[
     &alerts::hello_retry_request::HELLO_RETRY_REQUEST,
     &alerts::session_resumed::SESSION_RESUMED,
     &alerts::renegotiation::RENEGOTIATION,
-    //@cross
+    &cross::server_certificate_inconsistent::SERVER_CERTIFICATE_INCONSISTENT,
+    &cross::intermittent_failure::INTERMITTENT_FAILURE,
+    &cross::fallback_retry::FALLBACK_RETRY,
     // == end of section A ==
     // == section B: certificates, mtls (helper R2) ==
     // == end of section B ==

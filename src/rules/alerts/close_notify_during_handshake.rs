@@ -17,13 +17,24 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| t.client_hello.is_some() && !t.handshake_complete) else { return };
+    let Some(tls) = conn
+        .tls
+        .as_ref()
+        .filter(|t| t.client_hello.is_some() && !t.handshake_complete)
+    else {
+        return;
+    };
     let Some(a) = tls.alerts.iter().find(|a| {
-        meaning::description_id(a) == Some(id::CLOSE_NOTIFY) && meaning::stage(tls, a) != Stage::AfterHandshake
+        meaning::description_id(a) == Some(id::CLOSE_NOTIFY)
+            && meaning::stage(tls, a) != Stage::AfterHandshake
     }) else {
         return;
     };
-    let prev = tls.timeline.iter().rev().find(|e| e.frame < a.frame && !e.what.starts_with("Alert"));
+    let prev = tls
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.frame < a.frame && !e.what.starts_with("Alert"));
     out.push(
         Finding::new(
             &CLOSE_NOTIFY_DURING_HANDSHAKE,
@@ -51,7 +62,10 @@ mod tests {
     use crate::types::{FrameNo, Side};
 
     fn close_notify(frame: u64, sender: Side) -> Alert {
-        Alert { level: "warning".into(), ..alert(sender, frame, id::CLOSE_NOTIFY, "close_notify") }
+        Alert {
+            level: "warning".into(),
+            ..alert(sender, frame, id::CLOSE_NOTIFY, "close_notify")
+        }
     }
 
     #[test]
@@ -64,7 +78,13 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(6), FrameNo(8)]);
-        assert!(out[0].explanation.contains("after receiving the server's Certificate"), "{}", out[0].explanation);
+        assert!(
+            out[0]
+                .explanation
+                .contains("after receiving the server's Certificate"),
+            "{}",
+            out[0].explanation
+        );
     }
 
     #[test]

@@ -61,7 +61,11 @@ const ALERT_RECORD: std::ops::RangeInclusive<usize> = 19..=24;
 /// Looks for an inferred alert on `conn`.
 pub(crate) fn inferred_alert(conn: &Connection) -> Option<Inference> {
     let tls = conn.tls.as_ref()?;
-    if let Some(a) = tls.alerts.iter().find(|a| a.encrypted && a.description.is_none() && !tls.handshake_complete) {
+    if let Some(a) = tls
+        .alerts
+        .iter()
+        .find(|a| a.encrypted && a.description.is_none() && !tls.handshake_complete)
+    {
         return Some(Inference {
             sender: a.sender,
             frame: a.frame,
@@ -76,7 +80,11 @@ pub(crate) fn inferred_alert(conn: &Connection) -> Option<Inference> {
         return None;
     }
     let close = tcp_close(conn).map(|c| c.2)?;
-    let recs: Vec<&EncryptedRecord> = tls.encrypted_flight.iter().filter(|r| r.content_type != 20).collect();
+    let recs: Vec<&EncryptedRecord> = tls
+        .encrypted_flight
+        .iter()
+        .filter(|r| r.content_type != 20)
+        .collect();
     let of = |s: Side| recs.iter().copied().filter(move |r| r.sender == s);
     let first_client = of(Side::Client).next();
     // Server: after the client's flight started, its only record is alert-sized.
@@ -109,7 +117,11 @@ pub(crate) fn inferred_alert(conn: &Connection) -> Option<Inference> {
             sender: Side::Client,
             frame: r.frame,
             len: r.len,
-            answered: server.iter().filter(|s| s.frame < r.frame).map(|s| s.frame).collect(),
+            answered: server
+                .iter()
+                .filter(|s| s.frame < r.frame)
+                .map(|s| s.frame)
+                .collect(),
             client_flight: ClientFlight::None,
             close: Some(close),
             typed: false,
@@ -142,11 +154,16 @@ fn likely(inf: &Inference, tls: &Tls) -> String {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(inf) = inferred_alert(conn) else { return };
+    let Some(inf) = inferred_alert(conn) else {
+        return;
+    };
     let who = inf.sender;
     let (title, explanation) = if inf.typed {
         (
-            format!("the {who} sent an encrypted alert (frame {}) before the handshake finished", inf.frame),
+            format!(
+                "the {who} sent an encrypted alert (frame {}) before the handshake finished",
+                inf.frame
+            ),
             format!(
                 "The {who} sent an alert record (frame {}) whose content is encrypted, before the handshake finished; its description cannot be read without keys. It ended the handshake.",
                 inf.frame
@@ -154,15 +171,23 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         )
     } else {
         (
-            format!("the {who} most likely sent a fatal alert (frame {}, {}-byte encrypted record)", inf.frame, inf.len),
+            format!(
+                "the {who} most likely sent a fatal alert (frame {}, {}-byte encrypted record)",
+                inf.frame, inf.len
+            ),
             format!(
                 "TLS {} hides alerts. The {who} sent a {}-byte encrypted record at frame {} — the size of an alert — right after the {}'s flight{}, and the connection was closed{} with nothing else from the {who}. Inference: {}.",
-                tls.version.as_ref().map_or("1.3".to_string(), |v| v.label().trim_start_matches("TLS ").to_string()),
+                tls.version.as_ref().map_or("1.3".to_string(), |v| v
+                    .label()
+                    .trim_start_matches("TLS ")
+                    .to_string()),
                 inf.len,
                 inf.frame,
                 who.other(),
                 frames_note(&inf.answered),
-                inf.close.map(|f| format!(" (frame {f})")).unwrap_or_default(),
+                inf.close
+                    .map(|f| format!(" (frame {f})"))
+                    .unwrap_or_default(),
                 likely(&inf, tls)
             ),
         )
@@ -172,7 +197,10 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             .frames(inf.answered.iter().copied())
             .frames([inf.frame])
             .frames(inf.close)
-            .fact(format!("alert-sized record: {} bytes from the {who}", inf.len))
+            .fact(format!(
+                "alert-sized record: {} bytes from the {who}",
+                inf.len
+            ))
             .inferred(),
     );
 }
@@ -194,7 +222,13 @@ mod tests {
     use crate::tcp::TcpEnd;
 
     fn rec(frame: u64, sender: Side, len: usize) -> EncryptedRecord {
-        EncryptedRecord { frame: FrameNo(frame), ts: ts(frame * 10), sender, content_type: 23, len }
+        EncryptedRecord {
+            frame: FrameNo(frame),
+            ts: ts(frame * 10),
+            sender,
+            content_type: 23,
+            len,
+        }
     }
 
     /// The record sizes of mtls13-client-cert-missing.pcap without keys.
@@ -206,11 +240,19 @@ mod tests {
         for len in [23, 128, 1056, 96, 69] {
             t.encrypted_flight.push(rec(6, Side::Server, len));
         }
-        t.encrypted_flight.push(EncryptedRecord { content_type: 20, ..rec(8, Side::Client, 1) });
-        t.encrypted_flight.extend(client.iter().map(|(f, l)| rec(*f, Side::Client, *l)));
-        t.encrypted_flight.extend(server_after.iter().map(|(f, l)| rec(*f, Side::Server, *l)));
+        t.encrypted_flight.push(EncryptedRecord {
+            content_type: 20,
+            ..rec(8, Side::Client, 1)
+        });
+        t.encrypted_flight
+            .extend(client.iter().map(|(f, l)| rec(*f, Side::Client, *l)));
+        t.encrypted_flight
+            .extend(server_after.iter().map(|(f, l)| rec(*f, Side::Server, *l)));
         let mut c = conn(1, Some(t), Status::Failed);
-        c.tcp.end = TcpEnd::Fin { by: Side::Server, frame: FrameNo(11) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Server,
+            frame: FrameNo(11),
+        };
         c
     }
 
@@ -221,33 +263,58 @@ mod tests {
         assert_eq!(out.len(), 1);
         let f = &out[0];
         assert!(f.inferred);
-        assert!(f.title.contains("server most likely sent a fatal alert (frame 10, 19-byte"), "{}", f.title);
-        assert!(f.explanation.contains("certificate_required"), "{}", f.explanation);
-        assert!(f.evidence.frames.contains(&FrameNo(10)) && f.evidence.frames.contains(&FrameNo(11)));
+        assert!(
+            f.title
+                .contains("server most likely sent a fatal alert (frame 10, 19-byte"),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.explanation.contains("certificate_required"),
+            "{}",
+            f.explanation
+        );
+        assert!(
+            f.evidence.frames.contains(&FrameNo(10)) && f.evidence.frames.contains(&FrameNo(11))
+        );
     }
 
     #[test]
     fn server_alert_after_client_certificate_flight() {
         let c = tls13(&[(8, 509), (8, 95), (8, 69)], &[(10, 19)]);
         let out = run_conn(check, &c);
-        assert!(out[0].explanation.contains("509-byte record"), "{}", out[0].explanation);
+        assert!(
+            out[0].explanation.contains("509-byte record"),
+            "{}",
+            out[0].explanation
+        );
         assert!(out[0].explanation.contains("unknown_ca"));
     }
 
     #[test]
     fn client_alert_after_server_flight() {
         let mut c = tls13(&[(8, 19)], &[]);
-        c.tcp.end = TcpEnd::Fin { by: Side::Client, frame: FrameNo(9) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Client,
+            frame: FrameNo(9),
+        };
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert!(out[0].title.contains("client most likely sent"));
-        assert!(out[0].explanation.contains("refused the server certificate"));
+        assert!(
+            out[0]
+                .explanation
+                .contains("refused the server certificate")
+        );
     }
 
     #[test]
     fn normal_close_notify_after_data_is_quiet() {
         // tls13-ok.pcap: tickets and data from the server before its 19-byte close_notify.
-        let c = tls13(&[(8, 69), (12, 35)], &[(9, 250), (10, 250), (13, 4498), (14, 19)]);
+        let c = tls13(
+            &[(8, 69), (12, 35)],
+            &[(9, 250), (10, 250), (13, 4498), (14, 19)],
+        );
         assert!(run_conn(check, &c).is_empty());
         assert!(run_conn(check, &completed12()).is_empty());
     }

@@ -46,14 +46,22 @@ declare_rule! {
 pub(crate) fn covering_rule(tls: &Tls, alert: &Alert) -> Option<&'static str> {
     let code = meaning::description_id(alert)?;
     let stage = meaning::stage(tls, alert);
-    let refused = refusal(tls).filter(|(a, _)| a.frame == alert.frame).map(|(_, m)| m);
+    let refused = refusal(tls)
+        .filter(|(a, _)| a.frame == alert.frame)
+        .map(|(_, m)| m);
     match (code, alert.sender, stage) {
-        (id::PROTOCOL_VERSION, _, s) if s != Stage::AfterHandshake => Some("protocol-version-mismatch"),
+        (id::PROTOCOL_VERSION, _, s) if s != Stage::AfterHandshake => {
+            Some("protocol-version-mismatch")
+        }
         (id::INAPPROPRIATE_FALLBACK, _, _) => Some("protocol-downgrade"),
         (id::NO_APPLICATION_PROTOCOL, _, _) => Some("alpn-mismatch"),
         (id::UNRECOGNIZED_NAME, _, _) => Some("sni-unrecognized"),
-        (id::CLOSE_NOTIFY, _, s) if s != Stage::AfterHandshake => Some("close-notify-during-handshake"),
-        (id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY, Side::Server, _) if refused.is_some() => {
+        (id::CLOSE_NOTIFY, _, s) if s != Stage::AfterHandshake => {
+            Some("close-notify-during-handshake")
+        }
+        (id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY, Side::Server, _)
+            if refused.is_some() =>
+        {
             Some(match refused {
                 Some(Missing::SignatureAlgorithms) => "signature-algorithm-mismatch",
                 Some(Missing::Groups) => "no-common-group",
@@ -61,10 +69,14 @@ pub(crate) fn covering_rule(tls: &Tls, alert: &Alert) -> Option<&'static str> {
             })
         }
         (id::CERTIFICATE_REQUIRED, Side::Server, _) => Some("client-certificate-missing"),
-        (id::HANDSHAKE_FAILURE | id::BAD_CERTIFICATE | id::CERTIFICATE_UNKNOWN, Side::Server, Stage::AfterClientCertificate { empty: true }) => {
-            Some("client-certificate-missing")
-        }
-        (c, Side::Server, Stage::AfterClientCertificate { empty: false }) if CERTIFICATE_ALERTS.contains(&c) => {
+        (
+            id::HANDSHAKE_FAILURE | id::BAD_CERTIFICATE | id::CERTIFICATE_UNKNOWN,
+            Side::Server,
+            Stage::AfterClientCertificate { empty: true },
+        ) => Some("client-certificate-missing"),
+        (c, Side::Server, Stage::AfterClientCertificate { empty: false })
+            if CERTIFICATE_ALERTS.contains(&c) =>
+        {
             Some("client-certificate-rejected")
         }
         (c, Side::Client, Stage::AfterServerCertificate) if CERTIFICATE_ALERTS.contains(&c) => {
@@ -77,32 +89,49 @@ pub(crate) fn covering_rule(tls: &Tls, alert: &Alert) -> Option<&'static str> {
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
     // Only the first unexplained fatal alert: later ones answer it.
-    let Some(alert) = fatal_alerts(tls).find(|a| covering_rule(tls, a).is_none()) else { return };
+    let Some(alert) = fatal_alerts(tls).find(|a| covering_rule(tls, a).is_none()) else {
+        return;
+    };
     if fatal_alerts(tls).any(|a| a.frame < alert.frame) {
         return;
     }
     let name = meaning::description_name(alert);
     let stage = meaning::stage(tls, alert);
-    let prev = tls.timeline.iter().rev().find(|e| e.frame < alert.frame && !e.what.starts_with("Alert"));
+    let prev = tls
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.frame < alert.frame && !e.what.starts_with("Alert"));
     out.push(
         Finding::new(
             &FATAL_ALERT,
             Some(conn.id),
-            format!("{} sent fatal alert {name} (frame {}) {}", alert.sender, alert.frame, stage.phrase()),
+            format!(
+                "{} sent fatal alert {name} (frame {}) {}",
+                alert.sender,
+                alert.frame,
+                stage.phrase()
+            ),
             meaning::describe(tls, alert),
         )
         .frames(prev.map(|e| e.frame))
         .frames([alert.frame])
         .fact(format!("alert: {name} (fatal) from the {}", alert.sender))
-        .fact(format!("after: {}", prev.map_or("nothing seen".to_string(), |e| format!("{} from the {} (frame {})", e.what, e.sender, e.frame)))),
+        .fact(format!(
+            "after: {}",
+            prev.map_or("nothing seen".to_string(), |e| format!(
+                "{} from the {} (frame {})",
+                e.what, e.sender, e.frame
+            ))
+        )),
     );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::types::FrameNo;
 
@@ -110,13 +139,20 @@ mod tests {
     fn decode_error_after_server_close_fires() {
         // closed-without-alert.pcap: the server closed, the client answered decode_error.
         let mut t = hello_only();
-        t.alerts.push(alert(Side::Client, 8, id::DECODE_ERROR, "decode_error"));
+        t.alerts
+            .push(alert(Side::Client, 8, id::DECODE_ERROR, "decode_error"));
         let c = conn(1, Some(t), Status::Failed);
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, crate::rules::Severity::Error);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(8)]);
-        assert!(out[0].explanation.contains("client sent a fatal decode_error alert (frame 8)"), "{}", out[0].explanation);
+        assert!(
+            out[0]
+                .explanation
+                .contains("client sent a fatal decode_error alert (frame 8)"),
+            "{}",
+            out[0].explanation
+        );
     }
 
     #[test]
@@ -124,13 +160,28 @@ mod tests {
         let mut c = completed12();
         if let Some(t) = c.tls.as_mut() {
             t.timeline.push(entry(8, Side::Client, "Finished"));
-            t.timeline.push(entry(12, Side::Server, "Alert(no_renegotiation)"));
-            t.alerts.push(Alert { level: "warning".into(), ..alert(Side::Server, 12, id::NO_RENEGOTIATION, "no_renegotiation") });
-            t.alerts.push(alert(Side::Client, 14, id::HANDSHAKE_FAILURE, "handshake_failure"));
+            t.timeline
+                .push(entry(12, Side::Server, "Alert(no_renegotiation)"));
+            t.alerts.push(Alert {
+                level: "warning".into(),
+                ..alert(Side::Server, 12, id::NO_RENEGOTIATION, "no_renegotiation")
+            });
+            t.alerts.push(alert(
+                Side::Client,
+                14,
+                id::HANDSHAKE_FAILURE,
+                "handshake_failure",
+            ));
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert!(out[0].explanation.contains("no_renegotiation alert just before"), "{}", out[0].explanation);
+        assert!(
+            out[0]
+                .explanation
+                .contains("no_renegotiation alert just before"),
+            "{}",
+            out[0].explanation
+        );
     }
 
     #[test]
@@ -138,15 +189,25 @@ mod tests {
         let quiet = |c: Connection| assert!(run_conn(check, &c).is_empty());
         quiet(refused_hello(id::PROTOCOL_VERSION, "protocol_version"));
         quiet(refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure"));
-        quiet(refused_hello(id::NO_APPLICATION_PROTOCOL, "no_application_protocol"));
+        quiet(refused_hello(
+            id::NO_APPLICATION_PROTOCOL,
+            "no_application_protocol",
+        ));
         quiet(refused_hello(id::UNRECOGNIZED_NAME, "unrecognized_name"));
-        quiet(refused_hello(id::INAPPROPRIATE_FALLBACK, "inappropriate_fallback"));
+        quiet(refused_hello(
+            id::INAPPROPRIATE_FALLBACK,
+            "inappropriate_fallback",
+        ));
         // Client refuses the server's certificate: server-certificate-rejected.
         let mut c = completed12();
         if let Some(t) = c.tls.as_mut() {
             t.handshake_complete = false;
-            t.alerts.push(alert(Side::Client, 8, id::UNKNOWN_CA, "unknown_ca"));
-            assert_eq!(covering_rule(t, &t.alerts[0]), Some("server-certificate-rejected"));
+            t.alerts
+                .push(alert(Side::Client, 8, id::UNKNOWN_CA, "unknown_ca"));
+            assert_eq!(
+                covering_rule(t, &t.alerts[0]),
+                Some("server-certificate-rejected")
+            );
         }
         quiet(c);
         // Server after an empty client Certificate: client-certificate-missing.
@@ -154,8 +215,16 @@ mod tests {
         if let Some(t) = c.tls.as_mut() {
             t.handshake_complete = false;
             t.client_certificates = Some(chain(8, vec![]));
-            t.alerts.push(alert(Side::Server, 9, id::HANDSHAKE_FAILURE, "handshake_failure"));
-            assert_eq!(covering_rule(t, &t.alerts[0]), Some("client-certificate-missing"));
+            t.alerts.push(alert(
+                Side::Server,
+                9,
+                id::HANDSHAKE_FAILURE,
+                "handshake_failure",
+            ));
+            assert_eq!(
+                covering_rule(t, &t.alerts[0]),
+                Some("client-certificate-missing")
+            );
         }
         quiet(c);
     }
@@ -166,6 +235,8 @@ mod tests {
         let c = refused_hello(id::BAD_CERTIFICATE, "bad_certificate");
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert!(out[0].title.contains("server sent fatal alert bad_certificate (frame 6) right after the client's ClientHello"));
+        assert!(out[0].title.contains(
+            "server sent fatal alert bad_certificate (frame 6) right after the client's ClientHello"
+        ));
     }
 }

@@ -17,8 +17,15 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| t.encrypted_handshake) else { return };
-    let count = |s: Side| tls.encrypted_flight.iter().filter(|r| r.sender == s && r.content_type != 20).count();
+    let Some(tls) = conn.tls.as_ref().filter(|t| t.encrypted_handshake) else {
+        return;
+    };
+    let count = |s: Side| {
+        tls.encrypted_flight
+            .iter()
+            .filter(|r| r.sender == s && r.content_type != 20)
+            .count()
+    };
     let sh = tls.server_hello.as_ref().map(|s| s.frame);
     out.push(
         Finding::new(
@@ -57,7 +64,11 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, crate::rules::Severity::Info);
-        assert!(out[0].title.starts_with("TLS 1.3 handshake after the serverhello (frame 6)"));
+        assert!(
+            out[0]
+                .title
+                .starts_with("TLS 1.3 handshake after the serverhello (frame 6)")
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(6)]);
     }
 }

@@ -18,10 +18,21 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(hrr) = tls.hello_retry.as_ref() else { return };
-    let group = hrr.group.as_ref().map_or("an unnamed group".to_string(), |g| g.label());
-    let shares = tls.client_hello.as_ref().map_or("unknown".to_string(), |c| labels(&c.key_share_groups));
-    let second = tls.timeline.iter().find(|e| e.frame > hrr.frame && e.what.starts_with("ClientHello"));
+    let Some(hrr) = tls.hello_retry.as_ref() else {
+        return;
+    };
+    let group = hrr
+        .group
+        .as_ref()
+        .map_or("an unnamed group".to_string(), |g| g.label());
+    let shares = tls
+        .client_hello
+        .as_ref()
+        .map_or("unknown".to_string(), |c| labels(&c.key_share_groups));
+    let second = tls
+        .timeline
+        .iter()
+        .find(|e| e.frame > hrr.frame && e.what.starts_with("ClientHello"));
     out.push(
         Finding::new(
             &HELLO_RETRY_REQUEST,
@@ -45,8 +56,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::model::HelloRetry;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::types::{FrameNo, Side};
 
@@ -54,12 +65,19 @@ mod tests {
     fn names_requested_group_and_initial_shares() {
         let mut t = hello_only();
         assert!(run_conn(check, &conn(1, Some(t.clone()), Status::Completed)).is_empty());
-        t.hello_retry = Some(HelloRetry { frame: FrameNo(6), ts: ts(60), group: Some(named(0x0017, "secp256r1")) });
+        t.hello_retry = Some(HelloRetry {
+            frame: FrameNo(6),
+            ts: ts(60),
+            group: Some(named(0x0017, "secp256r1")),
+        });
         t.timeline.push(entry(8, Side::Client, "ClientHello"));
         let out = run_conn(check, &conn(1, Some(t), Status::Completed));
         assert_eq!(out.len(), 1);
         assert!(out[0].title.contains("secp256r1"));
         assert!(out[0].explanation.contains("key shares for x25519"));
-        assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6), FrameNo(8)]);
+        assert_eq!(
+            out[0].evidence.frames,
+            vec![FrameNo(4), FrameNo(6), FrameNo(8)]
+        );
     }
 }

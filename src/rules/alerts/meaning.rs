@@ -78,14 +78,18 @@ impl Stage {
     /// "right after the ClientHello" and friends, for sentences.
     pub(crate) fn phrase(self) -> &'static str {
         match self {
-            Stage::AnsweringClientHello => "right after the client's ClientHello, without a ServerHello",
+            Stage::AnsweringClientHello => {
+                "right after the client's ClientHello, without a ServerHello"
+            }
             Stage::AfterHelloRetry => "after its HelloRetryRequest, without a ServerHello",
             Stage::AfterServerCertificate => "after receiving the server's Certificate",
             Stage::AfterServerHello => "after the ServerHello",
             Stage::AfterClientCertificate { empty: true } => {
                 "right after the client's Certificate message, which contained no certificate"
             }
-            Stage::AfterClientCertificate { empty: false } => "after receiving the client's certificate",
+            Stage::AfterClientCertificate { empty: false } => {
+                "after receiving the client's certificate"
+            }
             Stage::AfterClientFlight => "after the client's key exchange / Finished flight",
             Stage::AfterHandshake => "after the handshake had completed",
             Stage::Other => "during the handshake",
@@ -96,7 +100,10 @@ impl Stage {
 /// The alert's registry name (`bad_certificate`), or its number.
 pub(crate) fn description_name(alert: &Alert) -> String {
     match &alert.description {
-        Some(d) => d.name.clone().unwrap_or_else(|| name_of(d.id).map_or_else(|| d.id.to_string(), String::from)),
+        Some(d) => d
+            .name
+            .clone()
+            .unwrap_or_else(|| name_of(d.id).map_or_else(|| d.id.to_string(), String::from)),
         None => "encrypted alert".to_string(),
     }
 }
@@ -112,60 +119,197 @@ fn name_of(code: u16) -> Option<&'static str> {
 
 /// (number, name, plain meaning)
 const TABLE: &[(u16, &str, &str)] = &[
-    (0, "close_notify", "the sender is closing the connection normally"),
-    (10, "unexpected_message", "the sender received a message it did not expect at this point of the handshake"),
-    (20, "bad_record_mac", "a record failed its integrity check (corruption, or the two sides derived different keys)"),
+    (
+        0,
+        "close_notify",
+        "the sender is closing the connection normally",
+    ),
+    (
+        10,
+        "unexpected_message",
+        "the sender received a message it did not expect at this point of the handshake",
+    ),
+    (
+        20,
+        "bad_record_mac",
+        "a record failed its integrity check (corruption, or the two sides derived different keys)",
+    ),
     (21, "decryption_failed", "a record could not be decrypted"),
-    (22, "record_overflow", "a record was longer than the protocol allows"),
-    (30, "decompression_failure", "a compressed record could not be decompressed"),
-    (40, "handshake_failure", "the sender could not agree on a set of security parameters, or refuses to continue"),
-    (41, "no_certificate", "(SSL 3.0) the client has no suitable certificate"),
-    (42, "bad_certificate", "the sender refuses the peer's certificate (corrupt, bad signature, or failed verification)"),
-    (43, "unsupported_certificate", "the peer's certificate is of a type or usage the sender does not support"),
-    (44, "certificate_revoked", "the peer's certificate was revoked by its issuer"),
-    (45, "certificate_expired", "the peer's certificate is expired or not yet valid"),
-    (46, "certificate_unknown", "the sender refuses the peer's certificate for an unspecified reason"),
-    (47, "illegal_parameter", "a field in a handshake message was out of range or inconsistent"),
-    (48, "unknown_ca", "the peer's certificate chain does not lead to a CA the sender trusts"),
-    (49, "access_denied", "the peer's certificate is valid but its owner is not allowed in"),
-    (50, "decode_error", "a message could not be decoded (malformed, or not TLS at all)"),
-    (51, "decrypt_error", "a signature or Finished check failed (wrong key, or a tampered handshake)"),
-    (60, "export_restriction", "(obsolete) an export-grade parameter was refused"),
-    (70, "protocol_version", "the sender supports none of the TLS versions the peer offered"),
-    (71, "insufficient_security", "the peer only offered parameters weaker than the sender requires"),
-    (80, "internal_error", "the sender hit an error of its own, unrelated to the peer"),
-    (86, "inappropriate_fallback", "the client signalled a version fallback (TLS_FALLBACK_SCSV) that the server does not believe"),
-    (90, "user_canceled", "the sender's application aborted the handshake"),
+    (
+        22,
+        "record_overflow",
+        "a record was longer than the protocol allows",
+    ),
+    (
+        30,
+        "decompression_failure",
+        "a compressed record could not be decompressed",
+    ),
+    (
+        40,
+        "handshake_failure",
+        "the sender could not agree on a set of security parameters, or refuses to continue",
+    ),
+    (
+        41,
+        "no_certificate",
+        "(SSL 3.0) the client has no suitable certificate",
+    ),
+    (
+        42,
+        "bad_certificate",
+        "the sender refuses the peer's certificate (corrupt, bad signature, or failed verification)",
+    ),
+    (
+        43,
+        "unsupported_certificate",
+        "the peer's certificate is of a type or usage the sender does not support",
+    ),
+    (
+        44,
+        "certificate_revoked",
+        "the peer's certificate was revoked by its issuer",
+    ),
+    (
+        45,
+        "certificate_expired",
+        "the peer's certificate is expired or not yet valid",
+    ),
+    (
+        46,
+        "certificate_unknown",
+        "the sender refuses the peer's certificate for an unspecified reason",
+    ),
+    (
+        47,
+        "illegal_parameter",
+        "a field in a handshake message was out of range or inconsistent",
+    ),
+    (
+        48,
+        "unknown_ca",
+        "the peer's certificate chain does not lead to a CA the sender trusts",
+    ),
+    (
+        49,
+        "access_denied",
+        "the peer's certificate is valid but its owner is not allowed in",
+    ),
+    (
+        50,
+        "decode_error",
+        "a message could not be decoded (malformed, or not TLS at all)",
+    ),
+    (
+        51,
+        "decrypt_error",
+        "a signature or Finished check failed (wrong key, or a tampered handshake)",
+    ),
+    (
+        60,
+        "export_restriction",
+        "(obsolete) an export-grade parameter was refused",
+    ),
+    (
+        70,
+        "protocol_version",
+        "the sender supports none of the TLS versions the peer offered",
+    ),
+    (
+        71,
+        "insufficient_security",
+        "the peer only offered parameters weaker than the sender requires",
+    ),
+    (
+        80,
+        "internal_error",
+        "the sender hit an error of its own, unrelated to the peer",
+    ),
+    (
+        86,
+        "inappropriate_fallback",
+        "the client signalled a version fallback (TLS_FALLBACK_SCSV) that the server does not believe",
+    ),
+    (
+        90,
+        "user_canceled",
+        "the sender's application aborted the handshake",
+    ),
     (100, "no_renegotiation", "the sender refuses to renegotiate"),
     (109, "missing_extension", "a required extension was missing"),
-    (110, "unsupported_extension", "the peer sent an extension the sender never offered"),
-    (111, "certificate_unobtainable", "a certificate could not be fetched from a URL"),
-    (112, "unrecognized_name", "the server has no configuration for the name in the SNI"),
-    (113, "bad_certificate_status_response", "the OCSP response stapled by the server was refused"),
-    (114, "bad_certificate_hash_value", "a certificate hash did not match"),
-    (115, "unknown_psk_identity", "the server does not know the offered pre-shared key identity"),
-    (116, "certificate_required", "the server requires a client certificate and the client sent none"),
-    (120, "no_application_protocol", "the server supports none of the application protocols (ALPN) the client offered"),
+    (
+        110,
+        "unsupported_extension",
+        "the peer sent an extension the sender never offered",
+    ),
+    (
+        111,
+        "certificate_unobtainable",
+        "a certificate could not be fetched from a URL",
+    ),
+    (
+        112,
+        "unrecognized_name",
+        "the server has no configuration for the name in the SNI",
+    ),
+    (
+        113,
+        "bad_certificate_status_response",
+        "the OCSP response stapled by the server was refused",
+    ),
+    (
+        114,
+        "bad_certificate_hash_value",
+        "a certificate hash did not match",
+    ),
+    (
+        115,
+        "unknown_psk_identity",
+        "the server does not know the offered pre-shared key identity",
+    ),
+    (
+        116,
+        "certificate_required",
+        "the server requires a client certificate and the client sent none",
+    ),
+    (
+        120,
+        "no_application_protocol",
+        "the server supports none of the application protocols (ALPN) the client offered",
+    ),
 ];
 
 /// The plain meaning of an alert description number.
 pub(crate) fn meaning(code: u16) -> &'static str {
-    TABLE.iter().find(|e| e.0 == code).map_or("an alert number outside the IANA registry", |e| e.2)
+    TABLE
+        .iter()
+        .find(|e| e.0 == code)
+        .map_or("an alert number outside the IANA registry", |e| e.2)
 }
 
 /// Places `alert` in the handshake of `tls`.
 pub(crate) fn stage(tls: &Tls, alert: &Alert) -> Stage {
     let before = |f: FrameNo| f <= alert.frame;
-    let finished_before = tls.timeline.iter().filter(|e| e.what.starts_with("Finished") && e.frame < alert.frame).count();
+    let finished_before = tls
+        .timeline
+        .iter()
+        .filter(|e| e.what.starts_with("Finished") && e.frame < alert.frame)
+        .count();
     if tls.handshake_complete
-        && (tls.application_data.first_frame.is_some_and(|f| f < alert.frame) || finished_before >= 2)
+        && (tls
+            .application_data
+            .first_frame
+            .is_some_and(|f| f < alert.frame)
+            || finished_before >= 2)
     {
         return Stage::AfterHandshake;
     }
     match alert.sender {
         Side::Server => {
             if let Some(cc) = tls.client_certificates.as_ref().filter(|c| before(c.frame)) {
-                return Stage::AfterClientCertificate { empty: cc.certificates.is_empty() };
+                return Stage::AfterClientCertificate {
+                    empty: cc.certificates.is_empty(),
+                };
             }
             let hello_seen = tls.server_hello.as_ref().is_some_and(|s| before(s.frame));
             if !hello_seen {
@@ -177,11 +321,22 @@ pub(crate) fn stage(tls: &Tls, alert: &Alert) -> Stage {
                 }
                 return Stage::Other;
             }
-            let client_flight = tls.timeline.iter().any(|e| e.sender == Side::Client && before(e.frame) && is_second_flight(&e.what));
-            if client_flight { Stage::AfterClientFlight } else { Stage::Other }
+            let client_flight = tls
+                .timeline
+                .iter()
+                .any(|e| e.sender == Side::Client && before(e.frame) && is_second_flight(&e.what));
+            if client_flight {
+                Stage::AfterClientFlight
+            } else {
+                Stage::Other
+            }
         }
         Side::Client => {
-            if tls.server_certificates.as_ref().is_some_and(|c| before(c.frame)) {
+            if tls
+                .server_certificates
+                .as_ref()
+                .is_some_and(|c| before(c.frame))
+            {
                 Stage::AfterServerCertificate
             } else if tls.server_hello.as_ref().is_some_and(|s| before(s.frame)) {
                 Stage::AfterServerHello
@@ -195,7 +350,9 @@ pub(crate) fn stage(tls: &Tls, alert: &Alert) -> Stage {
 }
 
 fn is_second_flight(what: &str) -> bool {
-    what.starts_with("ClientKeyExchange") || what.starts_with("Finished") || what.starts_with("CertificateVerify")
+    what.starts_with("ClientKeyExchange")
+        || what.starts_with("Finished")
+        || what.starts_with("CertificateVerify")
 }
 
 /// Typical causes for `code` sent by `sender` at `stage`, specific where the
@@ -209,19 +366,29 @@ pub(crate) fn likely_causes(code: u16, sender: Side, stage: Stage) -> &'static s
         (id::PROTOCOL_VERSION, Client, _) => {
             "the server chose a version the client does not accept (too old for the client's minimum)"
         }
-        (id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY, Server, Stage::AnsweringClientHello) => {
+        (
+            id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY,
+            Server,
+            Stage::AnsweringClientHello,
+        ) => {
             "the server found nothing acceptable in the ClientHello: no cipher suite in common, no key-exchange group in common, no signature algorithm that fits its certificate, or a policy refusal"
         }
         (id::HANDSHAKE_FAILURE, Server, Stage::AfterHelloRetry) => {
             "the client's second ClientHello still did not offer a usable key share"
         }
-        (id::HANDSHAKE_FAILURE | id::CERTIFICATE_REQUIRED, Server, Stage::AfterClientCertificate { empty: true }) => {
+        (
+            id::HANDSHAKE_FAILURE | id::CERTIFICATE_REQUIRED,
+            Server,
+            Stage::AfterClientCertificate { empty: true },
+        ) => {
             "the server requires a client certificate and the client sent none: its keystore has no certificate, or none was issued by a CA the server listed in its CertificateRequest"
         }
         (id::BAD_CERTIFICATE, Server, Stage::AfterClientCertificate { empty: true }) => {
             "the server requires a client certificate and the client sent an empty Certificate message"
         }
-        (c, Server, Stage::AfterClientCertificate { empty: false }) if CERTIFICATE_ALERTS.contains(&c) => {
+        (c, Server, Stage::AfterClientCertificate { empty: false })
+            if CERTIFICATE_ALERTS.contains(&c) =>
+        {
             "the server refused the client certificate: issuer not in its trust store, expired, revoked, wrong key usage, or an incomplete client chain"
         }
         (c, Client, Stage::AfterServerCertificate) if CERTIFICATE_ALERTS.contains(&c) => {
@@ -255,7 +422,9 @@ pub(crate) fn likely_causes(code: u16, sender: Side, stage: Stage) -> &'static s
             "a second handshake on the established connection (renegotiation, or a request for a client certificate) was refused; look for a no_renegotiation alert just before"
         }
         (id::NO_RENEGOTIATION, _, _) => "renegotiation is disabled on the sender",
-        (id::USER_CANCELED, _, _) => "the sender's application gave up, often followed by close_notify",
+        (id::USER_CANCELED, _, _) => {
+            "the sender's application gave up, often followed by close_notify"
+        }
         (c, _, _) if CERTIFICATE_ALERTS.contains(&c) => "the sender refused the peer's certificate",
         _ => "see the sender's logs for the exact reason",
     }
@@ -265,7 +434,10 @@ pub(crate) fn likely_causes(code: u16, sender: Side, stage: Stage) -> &'static s
 pub(crate) fn describe(tls: &Tls, alert: &Alert) -> String {
     let name = description_name(alert);
     let Some(code) = description_id(alert) else {
-        return format!("the {} sent an encrypted alert (frame {})", alert.sender, alert.frame);
+        return format!(
+            "the {} sent an encrypted alert (frame {})",
+            alert.sender, alert.frame
+        );
     };
     let st = stage(tls, alert);
     format!(
@@ -305,9 +477,19 @@ mod tests {
         t.client_certificates = Some(chain(8, vec![]));
         let a = alert(Side::Server, 9, id::HANDSHAKE_FAILURE, "handshake_failure");
         assert_eq!(stage(&t, &a), Stage::AfterClientCertificate { empty: true });
-        assert!(likely_causes(id::HANDSHAKE_FAILURE, Side::Server, stage(&t, &a)).contains("requires a client certificate"));
+        assert!(
+            likely_causes(id::HANDSHAKE_FAILURE, Side::Server, stage(&t, &a))
+                .contains("requires a client certificate")
+        );
         // The same description answering a ClientHello means something else.
-        assert!(!likely_causes(id::HANDSHAKE_FAILURE, Side::Server, Stage::AnsweringClientHello).contains("client certificate"));
+        assert!(
+            !likely_causes(
+                id::HANDSHAKE_FAILURE,
+                Side::Server,
+                Stage::AnsweringClientHello
+            )
+            .contains("client certificate")
+        );
     }
 
     #[test]
@@ -315,7 +497,10 @@ mod tests {
         let mut a = alert(Side::Client, 8, id::UNKNOWN_CA, "unknown_ca");
         a.description = Some(crate::model::Named { id: 48, name: None });
         assert_eq!(description_name(&a), "unknown_ca");
-        a.description = Some(crate::model::Named { id: 200, name: None });
+        a.description = Some(crate::model::Named {
+            id: 200,
+            name: None,
+        });
         assert_eq!(description_name(&a), "200");
         assert_eq!(meaning(200), "an alert number outside the IANA registry");
     }

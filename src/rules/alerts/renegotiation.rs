@@ -27,14 +27,27 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         .client_hello
         .as_ref()
         .is_some_and(|c| c.renegotiation_info || c.cipher_suites.iter().any(|s| s.id == 0x00ff));
-    let attempts: Vec<_> = tls.timeline.iter().filter(|e| e.what.starts_with("ClientHello")).skip(1).map(|e| e.frame).collect();
+    let attempts: Vec<_> = tls
+        .timeline
+        .iter()
+        .filter(|e| e.what.starts_with("ClientHello"))
+        .skip(1)
+        .map(|e| e.frame)
+        .collect();
     let mut explanation = format!(
         "After the first handshake, {} further handshake(s) were seen on this connection{}.",
-        tls.renegotiations.max(u32::try_from(attempts.len()).unwrap_or(u32::MAX)),
-        attempts.first().map(|f| format!(" (first new ClientHello at frame {f})")).unwrap_or_default()
+        tls.renegotiations
+            .max(u32::try_from(attempts.len()).unwrap_or(u32::MAX)),
+        attempts
+            .first()
+            .map(|f| format!(" (first new ClientHello at frame {f})"))
+            .unwrap_or_default()
     );
     if let Some(a) = refused {
-        explanation.push_str(&format!(" The {} refused it with a no_renegotiation alert (frame {}).", a.sender, a.frame));
+        explanation.push_str(&format!(
+            " The {} refused it with a no_renegotiation alert (frame {}).",
+            a.sender, a.frame
+        ));
     }
     if !secure {
         explanation.push_str(" The client's first ClientHello had no renegotiation_info extension (nor the SCSV): this is insecure renegotiation (RFC 5746).");
@@ -43,14 +56,20 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         &RENEGOTIATION,
         Some(conn.id),
         match refused {
-            Some(a) => format!("renegotiation refused by the {} (no_renegotiation, frame {})", a.sender, a.frame),
+            Some(a) => format!(
+                "renegotiation refused by the {} (no_renegotiation, frame {})",
+                a.sender, a.frame
+            ),
             None => "the connection was renegotiated".to_string(),
         },
         explanation,
     )
     .frames(attempts.iter().copied())
     .frames(refused.map(|a| a.frame))
-    .fact(format!("secure renegotiation (RFC 5746): {}", if secure { "offered" } else { "not offered" }));
+    .fact(format!(
+        "secure renegotiation (RFC 5746): {}",
+        if secure { "offered" } else { "not offered" }
+    ));
     if !secure {
         f = f.severity(Severity::Warning);
     }
@@ -70,7 +89,10 @@ mod tests {
         assert!(run_conn(check, &c).is_empty());
         if let Some(t) = c.tls.as_mut() {
             t.timeline.push(entry(11, Side::Client, "ClientHello"));
-            t.alerts.push(Alert { level: "warning".into(), ..alert(Side::Server, 12, id::NO_RENEGOTIATION, "no_renegotiation") });
+            t.alerts.push(Alert {
+                level: "warning".into(),
+                ..alert(Side::Server, 12, id::NO_RENEGOTIATION, "no_renegotiation")
+            });
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);

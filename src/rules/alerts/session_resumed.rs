@@ -16,7 +16,9 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| t.resumed) else { return };
+    let Some(tls) = conn.tls.as_ref().filter(|t| t.resumed) else {
+        return;
+    };
     let sh = tls.server_hello.as_ref();
     let how = match tls.client_hello.as_ref() {
         Some(c) if c.psk_offered => "a pre-shared key (TLS 1.3 PSK / ticket)",
@@ -56,7 +58,10 @@ mod tests {
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "session resumed with the session id (serverhello frame 6)");
+        assert_eq!(
+            out[0].title,
+            "session resumed with the session id (serverhello frame 6)"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
     }
 }

@@ -20,8 +20,12 @@ declare_rule! {
 
 fn check(conn: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(chain) = tls.server_certificates.as_ref() else { return };
-    let Some(leaf) = chain.leaf().filter(|l| l.parse_error.is_none()) else { return };
+    let Some(chain) = tls.server_certificates.as_ref() else {
+        return;
+    };
+    let Some(leaf) = chain.leaf().filter(|l| l.parse_error.is_none()) else {
+        return;
+    };
     let (host, from) = match (&tls.sni, &cx.options.expect_host) {
         (Some(s), _) => (s.as_str(), "SNI"),
         (None, Some(h)) => (h.as_str(), "--expect-host"),
@@ -36,7 +40,11 @@ fn check(conn: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>) {
         NameSource::IpSan => "IP subjectAltNames",
         NameSource::CommonName => "subject CN (the certificate has no DNS/IP SAN)",
     };
-    let names = if m.checked.is_empty() { "none".to_string() } else { m.checked.join(", ") };
+    let names = if m.checked.is_empty() {
+        "none".to_string()
+    } else {
+        m.checked.join(", ")
+    };
     let reaction = tls
         .alerts
         .iter()
@@ -81,7 +89,14 @@ mod tests {
     fn wrong_name() -> Connection {
         let mut c = completed12();
         if let Some(t) = c.tls.as_mut() {
-            t.server_certificates = Some(chain(6, vec![cert("wrong.tlsdiag.test", &["wrong.tlsdiag.test", "*.other.test"], "bb")]));
+            t.server_certificates = Some(chain(
+                6,
+                vec![cert(
+                    "wrong.tlsdiag.test",
+                    &["wrong.tlsdiag.test", "*.other.test"],
+                    "bb",
+                )],
+            ));
             t.handshake_complete = false;
             t.alerts.push(alert(Side::Client, 8, 42, "bad_certificate"));
         }
@@ -92,9 +107,19 @@ mod tests {
     fn sni_not_in_san_fires_with_names() {
         let out = run_conn(check, &wrong_name());
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server certificate does not cover server.tlsdiag.test (it names wrong.tlsdiag.test, *.other.test)");
-        assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6), FrameNo(8)]);
-        assert!(out[0].explanation.contains("aborted with bad_certificate (frame 8)"));
+        assert_eq!(
+            out[0].title,
+            "server certificate does not cover server.tlsdiag.test (it names wrong.tlsdiag.test, *.other.test)"
+        );
+        assert_eq!(
+            out[0].evidence.frames,
+            vec![FrameNo(4), FrameNo(6), FrameNo(8)]
+        );
+        assert!(
+            out[0]
+                .explanation
+                .contains("aborted with bad_certificate (frame 8)")
+        );
     }
 
     #[test]
@@ -104,8 +129,14 @@ mod tests {
         if let Some(t) = c.tls.as_mut() {
             t.sni = None;
         }
-        assert!(run_conn(check, &c).is_empty(), "nothing to compare without SNI or --expect-host");
-        let opts = RuleOptions { expect_host: Some("api.tlsdiag.test".into()), ..RuleOptions::default() };
+        assert!(
+            run_conn(check, &c).is_empty(),
+            "nothing to compare without SNI or --expect-host"
+        );
+        let opts = RuleOptions {
+            expect_host: Some("api.tlsdiag.test".into()),
+            ..RuleOptions::default()
+        };
         let out = run_conn_opts(check, &c, &opts);
         assert_eq!(out.len(), 1);
         assert!(out[0].explanation.contains("(--expect-host)"));

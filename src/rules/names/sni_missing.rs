@@ -22,21 +22,32 @@ declare_rule! {
 
 fn check(conn: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     if tls.sni.is_some() || tls.not_tls.is_some() {
         return;
     }
-    let leaf = tls.server_certificates.as_ref().and_then(|c| c.leaf().map(|l| (c.frame, l)));
+    let leaf = tls
+        .server_certificates
+        .as_ref()
+        .and_then(|c| c.leaf().map(|l| (c.frame, l)));
     let expected = cx.options.expect_host.as_deref();
     let wrong_cert = match (expected, leaf) {
-        (Some(host), Some((_, cert))) if cert.parse_error.is_none() => Some(matches_host(cert, host)).filter(|m| !m.matched),
+        (Some(host), Some((_, cert))) if cert.parse_error.is_none() => {
+            Some(matches_host(cert, host)).filter(|m| !m.matched)
+        }
         _ => None,
     };
     let failed = conn.failed() && !tls.handshake_complete;
     let served = leaf.map(|(f, c)| {
         format!(
             " The server then sent a certificate for {} (frame {f}).",
-            if c.san.dns.is_empty() { c.subject_cn.clone().unwrap_or_else(|| c.subject.clone()) } else { c.san.dns.join(", ") }
+            if c.san.dns.is_empty() {
+                c.subject_cn.clone().unwrap_or_else(|| c.subject.clone())
+            } else {
+                c.san.dns.join(", ")
+            }
         )
     });
     let mut explanation = format!(
@@ -53,21 +64,32 @@ fn check(conn: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>) {
         Severity::Error
     } else if failed {
         let reason = conn.outcome.reason.trim_end_matches('.');
-        let reason = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+        let reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reason})")
+        };
         explanation.push_str(&format!(
             " The handshake then failed{reason}: without SNI a multi-site server serves its default certificate or refuses, which is the likely cause."
         ));
         Severity::Error
     } else {
-        explanation.push_str(" The handshake still worked; it may break when the server gains a second site.");
+        explanation.push_str(
+            " The handshake still worked; it may break when the server gains a second site.",
+        );
         Severity::Info
     };
     out.push(
-        Finding::new(&SNI_MISSING, Some(conn.id), format!("clienthello to {} has no sni", conn.server), explanation)
-            .severity(severity)
-            .frames([offer.frame])
-            .frames(leaf.map(|l| l.0))
-            .frames(tls.alerts.first().map(|a| a.frame)),
+        Finding::new(
+            &SNI_MISSING,
+            Some(conn.id),
+            format!("clienthello to {} has no sni", conn.server),
+            explanation,
+        )
+        .severity(severity)
+        .frames([offer.frame])
+        .frames(leaf.map(|l| l.0))
+        .frames(tls.alerts.first().map(|a| a.frame)),
     );
 }
 
@@ -97,8 +119,15 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Error);
-        assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6), FrameNo(8)]);
-        assert!(out[0].explanation.contains("certificate for server.tlsdiag.test (frame 6)"));
+        assert_eq!(
+            out[0].evidence.frames,
+            vec![FrameNo(4), FrameNo(6), FrameNo(8)]
+        );
+        assert!(
+            out[0]
+                .explanation
+                .contains("certificate for server.tlsdiag.test (frame 6)")
+        );
     }
 
     #[test]
@@ -107,9 +136,16 @@ mod tests {
         assert!(run_conn(check, &c).is_empty(), "SNI present");
         without_sni(&mut c);
         assert_eq!(run_conn(check, &c)[0].severity, Severity::Info);
-        let opts = RuleOptions { expect_host: Some("api.tlsdiag.test".into()), ..RuleOptions::default() };
+        let opts = RuleOptions {
+            expect_host: Some("api.tlsdiag.test".into()),
+            ..RuleOptions::default()
+        };
         let out = run_conn_opts(check, &c, &opts);
         assert_eq!(out[0].severity, Severity::Error);
-        assert!(out[0].explanation.contains("does not cover api.tlsdiag.test"));
+        assert!(
+            out[0]
+                .explanation
+                .contains("does not cover api.tlsdiag.test")
+        );
     }
 }

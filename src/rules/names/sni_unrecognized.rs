@@ -19,7 +19,9 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(a) = alert_with(tls, id::UNRECOGNIZED_NAME) else { return };
+    let Some(a) = alert_with(tls, id::UNRECOGNIZED_NAME) else {
+        return;
+    };
     let sni = tls.sni.as_deref().unwrap_or("(no SNI sent)");
     let fatal = a.level == "fatal";
     out.push(
@@ -62,11 +64,17 @@ mod tests {
         }
         let out = run_conn(check, &c);
         assert_eq!(out[0].severity, Severity::Error);
-        assert_eq!(out[0].title, "10.0.0.9:443 does not recognise server name unknown.tlsdiag.test");
+        assert_eq!(
+            out[0].title,
+            "10.0.0.9:443 does not recognise server name unknown.tlsdiag.test"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
         if let Some(t) = c.tls.as_mut() {
             let a = t.alerts[0].clone();
-            t.alerts = vec![Alert { level: "warning".into(), ..a }];
+            t.alerts = vec![Alert {
+                level: "warning".into(),
+                ..a
+            }];
         }
         assert_eq!(run_conn(check, &c)[0].severity, Severity::Warning);
         assert!(run_conn(check, &completed12()).is_empty());

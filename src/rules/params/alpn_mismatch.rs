@@ -19,8 +19,14 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
-    let offered = if offer.alpn.is_empty() { "no ALPN at all".to_string() } else { offer.alpn.join(", ") };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
+    let offered = if offer.alpn.is_empty() {
+        "no ALPN at all".to_string()
+    } else {
+        offer.alpn.join(", ")
+    };
     if let Some(a) = alert_with(tls, id::NO_APPLICATION_PROTOCOL) {
         out.push(
             Finding::new(
@@ -37,7 +43,10 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         );
         return;
     }
-    if let Some((sh, chosen)) = tls.server_hello.as_ref().and_then(|s| s.alpn.as_ref().map(|p| (s, p)))
+    if let Some((sh, chosen)) = tls
+        .server_hello
+        .as_ref()
+        .and_then(|s| s.alpn.as_ref().map(|p| (s, p)))
         && !offer.alpn.iter().any(|p| p == chosen)
     {
         out.push(
@@ -69,7 +78,10 @@ mod tests {
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server refused the client's alpn list (http/1.1)");
+        assert_eq!(
+            out[0].title,
+            "server refused the client's alpn list (http/1.1)"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
         assert!(run_conn(check, &completed12()).is_empty());
     }

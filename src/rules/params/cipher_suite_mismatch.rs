@@ -44,13 +44,20 @@ pub(crate) fn classify_suites(offer: &ClientOffer) -> Vec<String> {
             None => groups.push((kind, vec![name])),
         }
     }
-    groups.into_iter().map(|(k, v)| format!("{k}: {}", v.join(", "))).collect()
+    groups
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+        .collect()
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some((alert, Missing::CipherSuites)) = refusal(tls) else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some((alert, Missing::CipherSuites)) = refusal(tls) else {
+        return;
+    };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     let classes = classify_suites(offer);
     let n = real_suites(offer).len();
     let mut f = Finding::new(
@@ -96,8 +103,18 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
-        assert!(out[0].title.contains("none of the client's 2 cipher suites"));
-        assert!(out[0].explanation.contains("ECDHE with ECDSA certificate: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), "{}", out[0].explanation);
+        assert!(
+            out[0]
+                .title
+                .contains("none of the client's 2 cipher suites")
+        );
+        assert!(
+            out[0]
+                .explanation
+                .contains("ECDHE with ECDSA certificate: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+            "{}",
+            out[0].explanation
+        );
     }
 
     #[test]
@@ -107,6 +124,12 @@ mod tests {
             o.signature_algorithms = vec![named(0x0401, "rsa_pkcs1_sha256")];
         }
         assert!(run_conn(check, &c).is_empty());
-        assert!(run_conn(check, &refused_hello(id::PROTOCOL_VERSION, "protocol_version")).is_empty());
+        assert!(
+            run_conn(
+                check,
+                &refused_hello(id::PROTOCOL_VERSION, "protocol_version")
+            )
+            .is_empty()
+        );
     }
 }

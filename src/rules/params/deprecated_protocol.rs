@@ -18,12 +18,18 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(sh) = tls.server_hello.as_ref() else { return };
+    let Some(sh) = tls.server_hello.as_ref() else {
+        return;
+    };
     if !matches!(sh.version.id, 0x0002 | 0x0300 | 0x0301 | 0x0302) {
         return;
     }
     let v = version_label(&sh.version);
-    let best = tls.client_hello.as_ref().and_then(crate::rules::transport::facts::max_offered).map(version_label);
+    let best = tls
+        .client_hello
+        .as_ref()
+        .and_then(crate::rules::transport::facts::max_offered)
+        .map(version_label);
     out.push(
         Finding::new(
             &DEPRECATED_PROTOCOL,
@@ -66,6 +72,10 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].title, "server negotiated TLS 1.0");
-        assert!(out[0].explanation.contains("offered nothing newer than TLS 1.0"));
+        assert!(
+            out[0]
+                .explanation
+                .contains("offered nothing newer than TLS 1.0")
+        );
     }
 }

@@ -19,7 +19,9 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     let groups = labels(&offer.supported_groups);
     let shares = labels(&offer.key_share_groups);
     if let Some((alert, Missing::Groups)) = refusal(tls) {
@@ -46,7 +48,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     // A HelloRetryRequest for a group the client never listed, or one the client then abandoned.
-    let Some(hrr) = tls.hello_retry.as_ref() else { return };
+    let Some(hrr) = tls.hello_retry.as_ref() else {
+        return;
+    };
     if tls.server_hello.is_some() || tls.handshake_complete {
         return;
     }
@@ -87,7 +91,10 @@ mod tests {
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server supports none of the client's key-exchange groups (x25519)");
+        assert_eq!(
+            out[0].title,
+            "server supports none of the client's key-exchange groups (x25519)"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
     }
 
@@ -95,15 +102,29 @@ mod tests {
     fn completed_retry_is_quiet_and_unmet_retry_fires() {
         let mut c = completed12();
         if let Some(t) = c.tls.as_mut() {
-            t.hello_retry = Some(HelloRetry { frame: FrameNo(5), ts: ts(50), group: Some(named(0x0018, "secp384r1")) });
+            t.hello_retry = Some(HelloRetry {
+                frame: FrameNo(5),
+                ts: ts(50),
+                group: Some(named(0x0018, "secp384r1")),
+            });
         }
         assert!(run_conn(check, &c).is_empty());
         let mut t = hello_only();
-        t.hello_retry = Some(HelloRetry { frame: FrameNo(6), ts: ts(60), group: Some(named(0x0018, "secp384r1")) });
+        t.hello_retry = Some(HelloRetry {
+            frame: FrameNo(6),
+            ts: ts(60),
+            group: Some(named(0x0018, "secp384r1")),
+        });
         let out = run_conn(check, &conn(1, Some(t), Status::Failed));
         assert_eq!(out.len(), 1);
         assert!(out[0].explanation.contains("never offered"));
         // Default refusal (two suites, broad groups) reads as suites, not groups.
-        assert!(run_conn(check, &refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure")).is_empty());
+        assert!(
+            run_conn(
+                check,
+                &refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure")
+            )
+            .is_empty()
+        );
     }
 }

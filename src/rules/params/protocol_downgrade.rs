@@ -5,7 +5,9 @@
 //! "client retried lower after a failure" case is fallback-retry's.
 use crate::model::Connection;
 use crate::rules::alerts::meaning::id;
-use crate::rules::transport::facts::{alert_with, labels, max_offered, version_label, version_rank};
+use crate::rules::transport::facts::{
+    alert_with, labels, max_offered, version_label, version_rank,
+};
 use crate::rules::{Context, Finding, Severity};
 
 declare_rule! {
@@ -23,7 +25,9 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     let offered = labels(&offer.versions);
     if let Some(a) = alert_with(tls, id::INAPPROPRIATE_FALLBACK) {
         out.push(
@@ -65,13 +69,18 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     let negotiated = sh.map_or("no version yet".to_string(), |s| version_label(&s.version));
     out.push(
-        Finding::new(&PROTOCOL_DOWNGRADE, Some(conn.id), format!("connection downgraded to {negotiated} (client offered {offered})"), {
-            let mut e = reasons.join("; ");
-            if let Some(c) = e.get(..1) {
-                e = c.to_uppercase() + e.get(1..).unwrap_or("");
-            }
-            e + "."
-        })
+        Finding::new(
+            &PROTOCOL_DOWNGRADE,
+            Some(conn.id),
+            format!("connection downgraded to {negotiated} (client offered {offered})"),
+            {
+                let mut e = reasons.join("; ");
+                if let Some(c) = e.get(..1) {
+                    e = c.to_uppercase() + e.get(1..).unwrap_or("");
+                }
+                e + "."
+            },
+        )
         .frames([offer.frame])
         .frames(sh.map(|s| s.frame))
         .fact(format!("offered: {offered}"))
@@ -91,7 +100,11 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Warning);
-        assert!(out[0].explanation.contains("offered up to TLS 1.3 but the server chose TLS 1.2 (frame 6)"));
+        assert!(
+            out[0]
+                .explanation
+                .contains("offered up to TLS 1.3 but the server chose TLS 1.2 (frame 6)")
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
     }
 

@@ -20,10 +20,13 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     let offered = labels(&offer.versions);
     if let Some(a) = tls.alerts.iter().find(|a| {
-        meaning::description_id(a) == Some(id::PROTOCOL_VERSION) && meaning::stage(tls, a) != Stage::AfterHandshake
+        meaning::description_id(a) == Some(id::PROTOCOL_VERSION)
+            && meaning::stage(tls, a) != Stage::AfterHandshake
     }) {
         let guess = server_guess(tls);
         let explanation = match a.sender {
@@ -36,7 +39,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             Side::Client => format!(
                 "The client offered {offered} (frame {}); the server chose {} and the client refused it with a protocol_version alert (frame {}): that version is below the client's minimum.",
                 offer.frame,
-                tls.version.as_ref().map_or("a version".to_string(), version_label),
+                tls.version
+                    .as_ref()
+                    .map_or("a version".to_string(), version_label),
                 a.frame
             ),
         };
@@ -44,13 +49,19 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             Finding::new(
                 &PROTOCOL_VERSION_MISMATCH,
                 Some(conn.id),
-                format!("{} rejected the version: client offered {offered}", a.sender),
+                format!(
+                    "{} rejected the version: client offered {offered}",
+                    a.sender
+                ),
                 explanation,
             )
             .frames([offer.frame, a.frame])
             .frames(tls.server_hello.as_ref().map(|s| s.frame))
             .fact(format!("client offered: {offered}"))
-            .fact(format!("alert: protocol_version from the {} (frame {})", a.sender, a.frame)),
+            .fact(format!(
+                "alert: protocol_version from the {} (frame {})",
+                a.sender, a.frame
+            )),
         );
         return;
     }
@@ -78,11 +89,14 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 fn server_guess(tls: &Tls) -> String {
-    let Some(offer) = tls.client_hello.as_ref() else { return String::new() };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return String::new();
+    };
     let min = offer.versions.iter().min_by_key(|v| version_rank(v.id));
     match (max_offered(offer), min) {
         (Some(max), Some(min)) if min.id == 0x0304 && max.id == 0x0304 => {
-            "The client offers only TLS 1.3, so the server most likely stops at TLS 1.2 or below.".to_string()
+            "The client offers only TLS 1.3, so the server most likely stops at TLS 1.2 or below."
+                .to_string()
         }
         (Some(max), _) if version_rank(max.id) <= 0x0303 => format!(
             "The client's highest version is {}, so the server most likely requires something newer (TLS 1.3 only, or a raised minimum).",
@@ -107,9 +121,16 @@ mod tests {
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server rejected the version: client offered TLS 1.3");
+        assert_eq!(
+            out[0].title,
+            "server rejected the version: client offered TLS 1.3"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
-        assert!(out[0].explanation.contains("stops at TLS 1.2 or below"), "{}", out[0].explanation);
+        assert!(
+            out[0].explanation.contains("stops at TLS 1.2 or below"),
+            "{}",
+            out[0].explanation
+        );
     }
 
     #[test]
@@ -124,7 +145,13 @@ mod tests {
 
     #[test]
     fn other_refusals_are_quiet() {
-        assert!(run_conn(check, &refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure")).is_empty());
+        assert!(
+            run_conn(
+                check,
+                &refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure")
+            )
+            .is_empty()
+        );
         assert!(run_conn(check, &completed12()).is_empty());
     }
 }

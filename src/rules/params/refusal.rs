@@ -29,8 +29,13 @@ pub(crate) fn refusal(tls: &Tls) -> Option<(&Alert, Missing)> {
     let offer = tls.client_hello.as_ref()?;
     let alert = tls.alerts.iter().find(|a| {
         a.sender == Side::Server
-            && a.description.as_ref().is_some_and(|d| matches!(d.id, id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY))
-            && matches!(stage(tls, a), Stage::AnsweringClientHello | Stage::AfterHelloRetry)
+            && a.description
+                .as_ref()
+                .is_some_and(|d| matches!(d.id, id::HANDSHAKE_FAILURE | id::INSUFFICIENT_SECURITY))
+            && matches!(
+                stage(tls, a),
+                Stage::AnsweringClientHello | Stage::AfterHelloRetry
+            )
     })?;
     if stage(tls, alert) == Stage::AfterHelloRetry {
         return Some((alert, Missing::Groups));
@@ -122,7 +127,10 @@ mod tests {
     #[test]
     fn rsa_only_signature_algorithms_read_as_sigalg() {
         let mut o = client_offer();
-        o.signature_algorithms = vec![named(0x0401, "rsa_pkcs1_sha256"), named(0x0804, "rsa_pss_rsae_sha256")];
+        o.signature_algorithms = vec![
+            named(0x0401, "rsa_pkcs1_sha256"),
+            named(0x0804, "rsa_pss_rsae_sha256"),
+        ];
         assert_eq!(refused_with(o), Some(Missing::SignatureAlgorithms));
     }
 

@@ -2,7 +2,9 @@
 //! algorithm the peer accepts.
 use crate::certs::{CertSummary, KeyType};
 use crate::model::{Connection, Named};
-use crate::rules::params::refusal::{Missing, is_ecdsa_sigalg, is_rsa_sigalg, one_key_family, refusal};
+use crate::rules::params::refusal::{
+    Missing, is_ecdsa_sigalg, is_rsa_sigalg, one_key_family, refusal,
+};
 use crate::rules::transport::facts::labels;
 use crate::rules::{Context, Finding};
 
@@ -48,8 +50,12 @@ fn key_label(c: &CertSummary) -> String {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| !t.handshake_complete) else { return };
-    let Some(offer) = tls.client_hello.as_ref() else { return };
+    let Some(tls) = conn.tls.as_ref().filter(|t| !t.handshake_complete) else {
+        return;
+    };
+    let Some(offer) = tls.client_hello.as_ref() else {
+        return;
+    };
     if let Some((alert, Missing::SignatureAlgorithms)) = refusal(tls) {
         let family = one_key_family(offer).unwrap_or("one");
         let other = if family == "RSA" { "EC (ECDSA)" } else { "RSA" };
@@ -72,7 +78,10 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         );
         return;
     }
-    if let Some(leaf) = tls.server_certificates.as_ref().and_then(|c| c.leaf().map(|l| (c, l)))
+    if let Some(leaf) = tls
+        .server_certificates
+        .as_ref()
+        .and_then(|c| c.leaf().map(|l| (c, l)))
         && !offer.signature_algorithms.is_empty()
         && covers(&offer.signature_algorithms, leaf.1.key.key_type) == Some(false)
     {
@@ -96,7 +105,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     if let (Some(cr), Some((chain, cert))) = (
         tls.certificate_request.as_ref(),
-        tls.client_certificates.as_ref().and_then(|c| c.leaf().map(|l| (c, l))),
+        tls.client_certificates
+            .as_ref()
+            .and_then(|c| c.leaf().map(|l| (c, l))),
     ) && !cr.signature_algorithms.is_empty()
         && covers(&cr.signature_algorithms, cert.key.key_type) == Some(false)
     {
@@ -133,7 +144,10 @@ mod tests {
     fn rsa_only_client_refused_is_an_inference() {
         let mut c = refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure");
         if let Some(o) = c.tls.as_mut().and_then(|t| t.client_hello.as_mut()) {
-            o.signature_algorithms = vec![named(0x0401, "rsa_pkcs1_sha256"), named(0x0804, "rsa_pss_rsae_sha256")];
+            o.signature_algorithms = vec![
+                named(0x0401, "rsa_pkcs1_sha256"),
+                named(0x0804, "rsa_pss_rsae_sha256"),
+            ];
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
@@ -152,14 +166,24 @@ mod tests {
             }
             let mut cert = cert("server.tlsdiag.test", &[], "aa");
             let mut s = (*cert.summary).clone();
-            s.key = KeyInfo { key_type: KeyType::Ec, bits: 256, curve: Some("secp256r1".into()) };
+            s.key = KeyInfo {
+                key_type: KeyType::Ec,
+                bits: 256,
+                curve: Some("secp256r1".into()),
+            };
             cert.summary = Arc::new(s);
             t.server_certificates = Some(chain(6, vec![cert]));
         }
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server certificate has an EC (secp256r1) key the client cannot accept");
+        assert_eq!(
+            out[0].title,
+            "server certificate has an EC (secp256r1) key the client cannot accept"
+        );
         // Covered key types are quiet.
-        assert_eq!(covers(&[named(0x0403, "ecdsa_secp256r1_sha256")], KeyType::Ec), Some(true));
+        assert_eq!(
+            covers(&[named(0x0403, "ecdsa_secp256r1_sha256")], KeyType::Ec),
+            Some(true)
+        );
     }
 }

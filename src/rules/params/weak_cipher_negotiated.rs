@@ -24,7 +24,11 @@ pub(crate) fn weakness(name: &str) -> Option<&'static str> {
         Some("export-grade key length (40/56 bits)")
     } else if n.contains("RC4") {
         Some("RC4, broken stream cipher (RFC 7465)")
-    } else if n.contains("3DES") || n.contains("_DES_") || n.contains("DES40") || n.contains("DES_CBC") {
+    } else if n.contains("3DES")
+        || n.contains("_DES_")
+        || n.contains("DES40")
+        || n.contains("DES_CBC")
+    {
         Some("DES/3DES, 64-bit block cipher (Sweet32)")
     } else if n.contains("_ANON_") {
         Some("anonymous key exchange: the server is not authenticated")
@@ -35,7 +39,9 @@ pub(crate) fn weakness(name: &str) -> Option<&'static str> {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(sh) = tls.server_hello.as_ref() else { return };
+    let Some(sh) = tls.server_hello.as_ref() else {
+        return;
+    };
     let name = sh.cipher_suite.label();
     let Some(why) = weakness(&name) else { return };
     out.push(
@@ -71,8 +77,14 @@ mod tests {
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert!(out[0].explanation.contains("no encryption at all"));
-        assert_eq!(weakness("TLS_RSA_WITH_3DES_EDE_CBC_SHA"), Some("DES/3DES, 64-bit block cipher (Sweet32)"));
-        assert_eq!(weakness("TLS_DH_anon_WITH_AES_128_CBC_SHA"), Some("anonymous key exchange: the server is not authenticated"));
+        assert_eq!(
+            weakness("TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+            Some("DES/3DES, 64-bit block cipher (Sweet32)")
+        );
+        assert_eq!(
+            weakness("TLS_DH_anon_WITH_AES_128_CBC_SHA"),
+            Some("anonymous key exchange: the server is not authenticated")
+        );
         assert_eq!(weakness("TLS_AES_128_GCM_SHA256"), None);
     }
 }

@@ -21,7 +21,10 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &ANALYSIS_LIMIT_REACHED,
             None,
-            format!("{} resource limit(s) hit while reading the capture", a.capture.limits_hit.len()),
+            format!(
+                "{} resource limit(s) hit while reading the capture",
+                a.capture.limits_hit.len()
+            ),
             format!(
                 "While reading the capture tlsdiag hit: {}. Data beyond these caps was dropped, so connections near them may be missing or incomplete.",
                 a.capture.limits_hit.join("; ")
@@ -33,7 +36,11 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(f);
     }
     for c in &a.connections {
-        let mut hits: Vec<String> = c.tls.as_ref().map(|t| t.limits_hit.clone()).unwrap_or_default();
+        let mut hits: Vec<String> = c
+            .tls
+            .as_ref()
+            .map(|t| t.limits_hit.clone())
+            .unwrap_or_default();
         if let TcpEnd::Evicted { frame } = c.tcp.end {
             hits.push(format!(
                 "connection evicted from the table at frame {frame} because too many connections were open at once (--max-connections)"
@@ -80,7 +87,9 @@ mod tests {
         assert!(run_capture(check, &a).is_empty());
         c.tcp.end = TcpEnd::Evicted { frame: FrameNo(30) };
         a = analysis(vec![c]);
-        a.capture.limits_hit.push("max connections in flight (100000)".into());
+        a.capture
+            .limits_hit
+            .push("max connections in flight (100000)".into());
         let out = run_capture(check, &a);
         assert_eq!(out.len(), 2);
         assert!(out[0].connection.is_none());

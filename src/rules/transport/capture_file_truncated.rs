@@ -16,12 +16,21 @@ declare_rule! {
 }
 
 fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let truncated: Vec<_> = a.capture.files.iter().filter(|f| f.file_truncated).collect();
+    let truncated: Vec<_> = a
+        .capture
+        .files
+        .iter()
+        .filter(|f| f.file_truncated)
+        .collect();
     if truncated.is_empty() {
         return;
     }
-    let cut_warnings: Vec<_> =
-        a.capture.warnings.iter().filter(|w| w.message.contains("truncat") || w.message.contains("cut")).collect();
+    let cut_warnings: Vec<_> = a
+        .capture
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("truncat") || w.message.contains("cut"))
+        .collect();
     let names: Vec<&str> = truncated.iter().map(|f| f.name.as_str()).collect();
     let mut f = Finding::new(
         &CAPTURE_FILE_TRUNCATED,

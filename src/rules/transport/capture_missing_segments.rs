@@ -52,7 +52,13 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     )
     .frames(gaps.iter().map(|g| g.frame_after));
     for g in gaps.iter().take(5) {
-        f = f.fact(format!("gap: {} bytes {} at offset {}, before frame {}", g.len, side(g.dir), g.offset, g.frame_after));
+        f = f.fact(format!(
+            "gap: {} bytes {} at offset {}, before frame {}",
+            g.len,
+            side(g.dir),
+            g.offset,
+            g.frame_after
+        ));
     }
     out.push(f);
 }
@@ -65,7 +71,12 @@ mod tests {
     use crate::types::FrameNo;
 
     fn gap(frame: u64) -> Gap {
-        Gap { dir: Dir::ToClient, offset: 1448, len: 1448, frame_after: FrameNo(frame) }
+        Gap {
+            dir: Dir::ToClient,
+            offset: 1448,
+            len: 1448,
+            frame_after: FrameNo(frame),
+        }
     }
 
     #[test]

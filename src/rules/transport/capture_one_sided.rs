@@ -17,7 +17,9 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(seen) = conn.tcp.one_sided else { return };
+    let Some(seen) = conn.tcp.one_sided else {
+        return;
+    };
     let (seen_side, missing) = match seen {
         Dir::ToServer => ("client → server", "the server's"),
         Dir::ToClient => ("server → client", "the client's"),
@@ -44,8 +46,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
 
     #[test]
@@ -56,7 +58,11 @@ mod tests {
         c.tcp.to_server.packets = 4;
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
-        assert!(out[0].title.contains("the server's packets are missing"), "{}", out[0].title);
+        assert!(
+            out[0].title.contains("the server's packets are missing"),
+            "{}",
+            out[0].title
+        );
         assert!(out[0].explanation.contains("All 4 packets"));
     }
 }

@@ -18,14 +18,24 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let tls = conn.tls.as_ref();
-    let no_hello = tls.is_some_and(|t| t.client_hello.is_none() && t.not_tls.is_none() && !t.timeline.is_empty());
+    let no_hello = tls
+        .is_some_and(|t| t.client_hello.is_none() && t.not_tls.is_none() && !t.timeline.is_empty());
     if !conn.tcp.mid_stream && !no_hello {
         return;
     }
     let (what, title) = match (conn.tcp.mid_stream, no_hello) {
-        (true, true) => ("neither the TCP handshake (SYN) nor the ClientHello", "capture has neither the SYN nor the ClientHello of this connection"),
-        (true, false) => ("not the TCP handshake (SYN)", "capture has no SYN for this connection"),
-        _ => ("not the ClientHello", "capture has no ClientHello for this connection"),
+        (true, true) => (
+            "neither the TCP handshake (SYN) nor the ClientHello",
+            "capture has neither the SYN nor the ClientHello of this connection",
+        ),
+        (true, false) => (
+            "not the TCP handshake (SYN)",
+            "capture has no SYN for this connection",
+        ),
+        _ => (
+            "not the ClientHello",
+            "capture has no ClientHello for this connection",
+        ),
     };
     out.push(
         Finding::new(
@@ -52,8 +62,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::types::Side;
 
@@ -71,7 +81,8 @@ mod tests {
     #[test]
     fn tls_records_without_client_hello_fire() {
         let mut t = tls();
-        t.timeline.push(entry(5, Side::Server, "EncryptedRecord(120)"));
+        t.timeline
+            .push(entry(5, Side::Server, "EncryptedRecord(120)"));
         let c = conn(1, Some(t), Status::Incomplete);
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);

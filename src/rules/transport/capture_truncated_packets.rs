@@ -16,7 +16,10 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let (up, down) = (conn.tcp.to_server.truncated_segments, conn.tcp.to_client.truncated_segments);
+    let (up, down) = (
+        conn.tcp.to_server.truncated_segments,
+        conn.tcp.to_client.truncated_segments,
+    );
     if up + down == 0 {
         return;
     }
@@ -39,8 +42,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
 
     #[test]

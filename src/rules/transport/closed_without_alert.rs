@@ -23,16 +23,31 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| handshake_unfinished(t) && t.not_tls.is_none()) else { return };
-    let Some((TcpClose::Fin, by, fin)) = tcp_close(conn) else { return };
-    if tls.alerts.iter().any(|a| a.frame <= fin && a.sender == by) || inferred_alert(conn).is_some() {
+    let Some(tls) = conn
+        .tls
+        .as_ref()
+        .filter(|t| handshake_unfinished(t) && t.not_tls.is_none())
+    else {
+        return;
+    };
+    let Some((TcpClose::Fin, by, fin)) = tcp_close(conn) else {
+        return;
+    };
+    if tls.alerts.iter().any(|a| a.frame <= fin && a.sender == by) || inferred_alert(conn).is_some()
+    {
         return;
     }
     if by == Side::Client && !server_spoke(conn) {
         return;
     }
-    let last = tls.timeline.iter().rev().find(|e| e.frame <= fin && !e.what.starts_with("Alert"));
-    let after = last.map_or("the ClientHello".to_string(), |e| format!("the {}'s {} (frame {})", e.sender, e.what, e.frame));
+    let last = tls
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.frame <= fin && !e.what.starts_with("Alert"));
+    let after = last.map_or("the ClientHello".to_string(), |e| {
+        format!("the {}'s {} (frame {})", e.sender, e.what, e.frame)
+    });
     let later_alert = tls.alerts.iter().find(|a| a.frame > fin);
     let reaction = later_alert
         .map(|a| {
@@ -71,8 +86,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::tcp::TcpEnd;
     use crate::types::FrameNo;
@@ -81,7 +96,10 @@ mod tests {
         let mut t = hello_only();
         t.alerts.push(alert(Side::Client, 8, 50, "decode_error"));
         let mut c = conn(1, Some(t), Status::Failed);
-        c.tcp.end = TcpEnd::Fin { by: Side::Server, frame: FrameNo(6) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Server,
+            frame: FrameNo(6),
+        };
         c
     }
 
@@ -89,15 +107,23 @@ mod tests {
     fn server_fin_after_client_hello_fires_and_mentions_the_reaction() {
         let out = run_conn(check, &server_fin());
         assert_eq!(out.len(), 1);
-        assert!(out[0].title.contains("server closed the connection (frame 6) after the client's ClientHello (frame 4)"));
+        assert!(out[0].title.contains(
+            "server closed the connection (frame 6) after the client's ClientHello (frame 4)"
+        ));
         assert!(out[0].explanation.contains("decode_error alert (frame 8)"));
-        assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6), FrameNo(8)]);
+        assert_eq!(
+            out[0].evidence.frames,
+            vec![FrameNo(4), FrameNo(6), FrameNo(8)]
+        );
     }
 
     #[test]
     fn quiet_when_the_closer_sent_an_alert_first() {
         let mut c = server_fin();
-        c.tcp.end = TcpEnd::Fin { by: Side::Server, frame: FrameNo(8) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Server,
+            frame: FrameNo(8),
+        };
         if let Some(t) = c.tls.as_mut() {
             t.alerts = vec![alert(Side::Server, 6, 40, "handshake_failure")];
         }
@@ -107,7 +133,10 @@ mod tests {
     #[test]
     fn quiet_when_the_server_never_answered() {
         let mut c = conn(1, Some(hello_only()), Status::Failed);
-        c.tcp.end = TcpEnd::Fin { by: Side::Client, frame: FrameNo(6) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Client,
+            frame: FrameNo(6),
+        };
         assert!(run_conn(check, &c).is_empty());
     }
 }

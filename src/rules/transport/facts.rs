@@ -24,12 +24,16 @@ pub(crate) enum TcpClose {
 
 /// Fatal alerts with a visible description, in order.
 pub(crate) fn fatal_alerts(tls: &Tls) -> impl Iterator<Item = &Alert> {
-    tls.alerts.iter().filter(|a| a.level == "fatal" && a.description.is_some())
+    tls.alerts
+        .iter()
+        .filter(|a| a.level == "fatal" && a.description.is_some())
 }
 
 /// The first visible alert with description `code`.
 pub(crate) fn alert_with(tls: &Tls, code: u16) -> Option<&Alert> {
-    tls.alerts.iter().find(|a| a.description.as_ref().is_some_and(|d| d.id == code))
+    tls.alerts
+        .iter()
+        .find(|a| a.description.as_ref().is_some_and(|d| d.id == code))
 }
 
 /// `TLS 1.3, TLS 1.2`
@@ -37,12 +41,20 @@ pub(crate) fn labels(values: &[Named]) -> String {
     if values.is_empty() {
         return "none".to_string();
     }
-    values.iter().map(Named::label).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(Named::label)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The highest version the client offered (GREASE already removed by the model).
 pub(crate) fn max_offered(offer: &ClientOffer) -> Option<&Named> {
-    offer.versions.iter().max_by_key(|v| version_rank(v.id)).or(Some(&offer.legacy_version))
+    offer
+        .versions
+        .iter()
+        .max_by_key(|v| version_rank(v.id))
+        .or(Some(&offer.legacy_version))
 }
 
 /// Orders protocol versions (SSL 2 is 0x0002 on the wire but older than SSL 3).
@@ -67,12 +79,19 @@ pub(crate) fn version_label(v: &Named) -> String {
 /// True when the server sent any TLS message (or any bytes) on the connection.
 pub(crate) fn server_spoke(conn: &Connection) -> bool {
     conn.tcp.to_client.bytes > 0
-        || conn.tls.as_ref().is_some_and(|t| t.timeline.iter().any(|e| e.sender == Side::Server))
+        || conn
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.timeline.iter().any(|e| e.sender == Side::Server))
 }
 
 /// The cipher suites a client really offered (signalling values removed).
 pub(crate) fn real_suites(offer: &ClientOffer) -> Vec<&Named> {
-    offer.cipher_suites.iter().filter(|s| !matches!(s.id, 0x00ff | 0x5600) && !is_grease(s.id)).collect()
+    offer
+        .cipher_suites
+        .iter()
+        .filter(|s| !matches!(s.id, 0x00ff | 0x5600) && !is_grease(s.id))
+        .collect()
 }
 
 /// RFC 8701 GREASE values (0x0a0a, 0x1a1a, …).
@@ -94,7 +113,8 @@ mod tests {
     fn grease_and_scsv_are_not_real_suites() {
         let mut o = client_offer();
         o.cipher_suites.push(named(0x0a0a, "GREASE"));
-        o.cipher_suites.push(named(0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"));
+        o.cipher_suites
+            .push(named(0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"));
         o.cipher_suites.push(named(0x5600, "TLS_FALLBACK_SCSV"));
         assert_eq!(real_suites(&o).len(), 2);
         assert!(is_grease(0xfafa) && !is_grease(0x1301));

@@ -18,7 +18,9 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(ch) = tls.client_hello.as_ref() else { return };
+    let Some(ch) = tls.client_hello.as_ref() else {
+        return;
+    };
     if server_spoke(conn) || tls.not_tls.is_some() || conn.tcp.one_sided.is_some() {
         return;
     }
@@ -27,7 +29,11 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let ending = match close {
         Some((kind, by, frame)) => format!(
             "the {by} then closed the connection ({} at frame {frame})",
-            if kind == crate::rules::transport::facts::TcpClose::Fin { "FIN" } else { "RST" }
+            if kind == crate::rules::transport::facts::TcpClose::Fin {
+                "FIN"
+            } else {
+                "RST"
+            }
         ),
         None => "the capture ends with the connection still open".to_string(),
     };
@@ -54,8 +60,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::tcp::TcpEnd;
     use crate::types::{FrameNo, Side};
@@ -63,13 +69,20 @@ mod tests {
     #[test]
     fn silence_after_client_hello_fires() {
         let mut c = conn(1, Some(hello_only()), Status::Failed);
-        c.tcp.end = TcpEnd::Fin { by: Side::Client, frame: FrameNo(6) };
+        c.tcp.end = TcpEnd::Fin {
+            by: Side::Client,
+            frame: FrameNo(6),
+        };
         c.last_ts = ts(3010);
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
         assert!(out[0].title.contains("for 3.0 s"), "{}", out[0].title);
-        assert!(out[0].explanation.contains("client then closed the connection (FIN at frame 6)"));
+        assert!(
+            out[0]
+                .explanation
+                .contains("client then closed the connection (FIN at frame 6)")
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ declare_rule! {
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
-    let Some(nt) = tls.not_tls.as_ref() else { return };
+    let Some(nt) = tls.not_tls.as_ref() else {
+        return;
+    };
     let kind = match nt.kind.as_str() {
         "http_request" => "a plain HTTP request",
         "http_response" => "a plain HTTP response",
@@ -42,14 +44,22 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         ),
         (Side::Server, None) => (
             format!("server sent {kind} instead of tls"),
-            format!("{} sent {kind} (frame {}) on a connection where TLS was expected.", conn.server, nt.frame),
+            format!(
+                "{} sent {kind} (frame {}) on a connection where TLS was expected.",
+                conn.server, nt.frame
+            ),
         ),
     };
     out.push(
-        Finding::new(&NOT_TLS, Some(conn.id), title, format!("{story} First bytes: \"{}\".", nt.preview))
-            .frames(tls.client_hello.as_ref().map(|c| c.frame))
-            .frames([nt.frame])
-            .fact(format!("{} sent: {}", nt.sender, nt.preview)),
+        Finding::new(
+            &NOT_TLS,
+            Some(conn.id),
+            title,
+            format!("{story} First bytes: \"{}\".", nt.preview),
+        )
+        .frames(tls.client_hello.as_ref().map(|c| c.frame))
+        .frames([nt.frame])
+        .fact(format!("{} sent: {}", nt.sender, nt.preview)),
     );
 }
 
@@ -57,18 +67,26 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::model::NotTls;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::types::FrameNo;
 
     #[test]
     fn http_answer_to_client_hello() {
         let mut t = hello_only();
-        t.not_tls = Some(NotTls { sender: Side::Server, frame: FrameNo(6), kind: "http_response".into(), preview: "HTTP/1.1 400 Bad Request".into() });
+        t.not_tls = Some(NotTls {
+            sender: Side::Server,
+            frame: FrameNo(6),
+            kind: "http_response".into(),
+            preview: "HTTP/1.1 400 Bad Request".into(),
+        });
         let out = run_conn(check, &conn(1, Some(t), Status::NotTls));
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].title, "server answered the clienthello with a plain HTTP response instead of tls");
+        assert_eq!(
+            out[0].title,
+            "server answered the clienthello with a plain HTTP response instead of tls"
+        );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
         assert!(out[0].explanation.contains("HTTP/1.1 400 Bad Request"));
     }
@@ -76,9 +94,17 @@ mod tests {
     #[test]
     fn plain_request_to_tls_port() {
         let mut t = tls();
-        t.not_tls = Some(NotTls { sender: Side::Client, frame: FrameNo(4), kind: "http_request".into(), preview: "GET / HTTP/1.1".into() });
+        t.not_tls = Some(NotTls {
+            sender: Side::Client,
+            frame: FrameNo(4),
+            kind: "http_request".into(),
+            preview: "GET / HTTP/1.1".into(),
+        });
         let out = run_conn(check, &conn(1, Some(t), Status::NotTls));
-        assert_eq!(out[0].title, "client sent a plain HTTP request to a tls port");
+        assert_eq!(
+            out[0].title,
+            "client sent a plain HTTP request to a tls port"
+        );
         assert!(run_conn(check, &completed12()).is_empty());
     }
 }

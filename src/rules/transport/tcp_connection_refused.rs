@@ -1,7 +1,7 @@
 //! tcp-connection-refused: the SYN was answered by RST.
 use crate::model::Connection;
-use crate::rules::{Context, Finding};
 use crate::rules::transport::facts::{TcpClose, tcp_close};
+use crate::rules::{Context, Finding};
 
 declare_rule! {
     TCP_CONNECTION_REFUSED {
@@ -20,7 +20,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !conn.tcp.refused {
         return;
     }
-    let rst = tcp_close(conn).filter(|c| c.0 == TcpClose::Rst).map(|c| c.2);
+    let rst = tcp_close(conn)
+        .filter(|c| c.0 == TcpClose::Rst)
+        .map(|c| c.2);
     out.push(
         Finding::new(
             &TCP_CONNECTION_REFUSED,
@@ -43,8 +45,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::tcp::TcpEnd;
     use crate::types::{FrameNo, Side};
@@ -55,7 +57,10 @@ mod tests {
         c.tcp.synack_frame = None;
         assert!(run_conn(check, &c).is_empty());
         c.tcp.refused = true;
-        c.tcp.end = TcpEnd::Rst { by: Side::Server, frame: FrameNo(2) };
+        c.tcp.end = TcpEnd::Rst {
+            by: Side::Server,
+            frame: FrameNo(2),
+        };
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, crate::rules::Severity::Error);

@@ -42,8 +42,8 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::model::Status;
-    use crate::rules::testutil::*;
     use crate::rules::alerts::testkit::*;
+    use crate::rules::testutil::*;
     use crate::types::FrameNo;
 
     #[test]

@@ -24,8 +24,16 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(tls) = conn.tls.as_ref().filter(|t| handshake_unfinished(t) && t.not_tls.is_none()) else { return };
-    let Some((TcpClose::Rst, by, rst)) = tcp_close(conn) else { return };
+    let Some(tls) = conn
+        .tls
+        .as_ref()
+        .filter(|t| handshake_unfinished(t) && t.not_tls.is_none())
+    else {
+        return;
+    };
+    let Some((TcpClose::Rst, by, rst)) = tcp_close(conn) else {
+        return;
+    };
     if tls.alerts.iter().any(|a| a.frame <= rst) || inferred_alert(conn).is_some() {
         return;
     }
@@ -33,7 +41,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let last = tls.timeline.iter().rev().find(|e| e.frame <= rst);
-    let after = last.map_or("the ClientHello".to_string(), |e| format!("the {}'s {} (frame {})", e.sender, e.what, e.frame));
+    let after = last.map_or("the ClientHello".to_string(), |e| {
+        format!("the {}'s {} (frame {})", e.sender, e.what, e.frame)
+    });
     let ch = tls.client_hello.as_ref().map(|c| c.frame);
     out.push(
         Finding::new(
@@ -56,15 +66,18 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alerts::testkit::*;
     use crate::model::Status;
+    use crate::rules::alerts::testkit::*;
     use crate::rules::testutil::*;
     use crate::tcp::TcpEnd;
     use crate::types::FrameNo;
 
     fn reset(by: Side) -> Connection {
         let mut c = conn(1, Some(hello_only()), Status::Failed);
-        c.tcp.end = TcpEnd::Rst { by, frame: FrameNo(6) };
+        c.tcp.end = TcpEnd::Rst {
+            by,
+            frame: FrameNo(6),
+        };
         c
     }
 
@@ -73,7 +86,11 @@ mod tests {
         let out = run_conn(check, &reset(Side::Server));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
-        assert!(out[0].title.starts_with("server reset the connection (frame 6)"));
+        assert!(
+            out[0]
+                .title
+                .starts_with("server reset the connection (frame 6)")
+        );
         assert!(out[0].explanation.contains("SNI server.tlsdiag.test"));
     }
 
@@ -81,7 +98,8 @@ mod tests {
     fn quiet_after_an_alert_or_when_the_client_gave_up_on_silence() {
         let mut c = reset(Side::Server);
         if let Some(t) = c.tls.as_mut() {
-            t.alerts.push(alert(Side::Server, 5, 40, "handshake_failure"));
+            t.alerts
+                .push(alert(Side::Server, 5, 40, "handshake_failure"));
         }
         assert!(run_conn(check, &c).is_empty());
         assert!(run_conn(check, &reset(Side::Client)).is_empty());

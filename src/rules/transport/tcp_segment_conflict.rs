@@ -17,7 +17,9 @@ declare_rule! {
 }
 
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(first) = conn.tcp.conflicts.first() else { return };
+    let Some(first) = conn.tcp.conflicts.first() else {
+        return;
+    };
     let dir = |d: Dir| match d {
         Dir::ToServer => "client→server",
         Dir::ToClient => "server→client",
@@ -25,7 +27,10 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut f = Finding::new(
         &TCP_SEGMENT_CONFLICT,
         Some(conn.id),
-        format!("frame {} overwrites bytes of frame {} with different content", first.frame, first.first_frame),
+        format!(
+            "frame {} overwrites bytes of frame {} with different content",
+            first.frame, first.first_frame
+        ),
         format!(
             "{} overlapping segment(s) disagree with the first copy; the first: {} bytes {} at stream offset {} in frame {} differ from frame {}. The first copy was kept; if the receiver used the other one, the handshake it saw is not the one decoded here.",
             conn.tcp.conflicts.len(),
@@ -60,7 +65,13 @@ mod tests {
     fn conflict_frames_are_evidence() {
         let mut c = completed12();
         assert!(run_conn(check, &c).is_empty());
-        c.tcp.conflicts.push(Conflict { dir: Dir::ToClient, offset: 100, len: 20, first_frame: FrameNo(6), frame: FrameNo(7) });
+        c.tcp.conflicts.push(Conflict {
+            dir: Dir::ToClient,
+            offset: 100,
+            len: 20,
+            first_frame: FrameNo(6),
+            frame: FrameNo(7),
+        });
         let out = run_conn(check, &c);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].evidence.frames, vec![FrameNo(6), FrameNo(7)]);

@@ -18,6 +18,7 @@
 //! | bad_certificate, unsupported_certificate, certificate_revoked, certificate_expired, certificate_unknown, unknown_ca, access_denied | server | after the client's (non-empty) Certificate | client-certificate-rejected |
 //! | the same seven | client | after the server's Certificate | server-certificate-rejected |
 //! | close_notify (not fatal) | any | before the handshake completed | close-notify-during-handshake |
+//! | any | any | after the peer's TCP FIN/RST during the handshake (a reaction to the close) | closed-without-alert / tcp-reset-during-handshake |
 //!
 //! Everything else (decrypt_error, illegal_parameter, internal_error,
 //! decode_error, a certificate alert with no Certificate before it, ...) is
@@ -25,7 +26,7 @@
 use crate::model::{Alert, Connection, Tls};
 use crate::rules::alerts::meaning::{self, CERTIFICATE_ALERTS, Stage, id};
 use crate::rules::params::refusal::{Missing, refusal};
-use crate::rules::transport::facts::fatal_alerts;
+use crate::rules::transport::facts::{fatal_alerts, tcp_close};
 use crate::rules::{Context, Finding};
 use crate::types::Side;
 
@@ -36,8 +37,8 @@ declare_rule! {
         title: "a fatal tls alert ended the connection",
         explanation: "One side sent a fatal TLS alert, which ends the connection at once. The alert names the reason only coarsely; who sent it and after which message narrows it down (the same `handshake_failure` means \"no parameters in common\" in answer to a ClientHello and \"you sent no client certificate\" after an empty Certificate). This rule reports alerts that no more specific rule explains.",
         remediation: "Read the sender's logs around the alert's timestamp: the sender knows the exact reason. Reproduce with `openssl s_client -connect HOST:PORT -servername NAME -msg -state` to see the message before the alert.",
-        fires_on: ["closed-without-alert.pcap", "renegotiation.pcap"],
-        quiet_on: ["tls12-ok.pcap", "version-mismatch.pcap", "cipher-mismatch.pcap", "alpn-mismatch.pcap", "sni-unrecognized.pcap", "mtls12-client-cert-missing.pcap", "server-cert-expired.pcap", "fallback-scsv.pcap", "no-common-group.pcap", "signature-algorithm-mismatch.pcap"],
+        fires_on: ["renegotiation.pcap"],
+        quiet_on: ["tls12-ok.pcap", "closed-without-alert.pcap", "version-mismatch.pcap", "cipher-mismatch.pcap", "alpn-mismatch.pcap", "sni-unrecognized.pcap", "mtls12-client-cert-missing.pcap", "server-cert-expired.pcap", "fallback-scsv.pcap", "no-common-group.pcap", "signature-algorithm-mismatch.pcap"],
         check: Connection(check),
     }
 }
@@ -86,13 +87,20 @@ pub(crate) fn covering_rule(tls: &Tls, alert: &Alert) -> Option<&'static str> {
     }
 }
 
+/// The alert answers the peer's FIN/RST, which the transport rules report.
+fn reacts_to_close(conn: &Connection, alert: &Alert) -> bool {
+    let handshake_open = conn.tls.as_ref().is_some_and(|t| !t.handshake_complete);
+    handshake_open
+        && tcp_close(conn).is_some_and(|(_, by, frame)| by != alert.sender && frame < alert.frame)
+}
+
 fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(tls) = conn.tls.as_ref() else { return };
     // Only the first unexplained fatal alert: later ones answer it.
     let Some(alert) = fatal_alerts(tls).find(|a| covering_rule(tls, a).is_none()) else {
         return;
     };
-    if fatal_alerts(tls).any(|a| a.frame < alert.frame) {
+    if fatal_alerts(tls).any(|a| a.frame < alert.frame) || reacts_to_close(conn, alert) {
         return;
     }
     let name = meaning::description_name(alert);

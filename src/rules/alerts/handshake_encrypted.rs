@@ -1,0 +1,74 @@
+//! handshake-encrypted: TLS 1.3 without keys hides the certificates.
+use crate::model::Connection;
+use crate::rules::{Context, Finding};
+use crate::types::Side;
+
+declare_rule! {
+    HANDSHAKE_ENCRYPTED {
+        id: "handshake-encrypted",
+        severity: Info,
+        title: "the handshake after the serverhello is encrypted",
+        explanation: "In TLS 1.3 every handshake message after the ServerHello is encrypted: the server's certificate chain, whether the server asked for a client certificate (CertificateRequest), the client's certificate, and most alerts. Without the session keys tlsdiag can only see the hellos and the sizes of encrypted records, so certificate findings are absent because nothing could be checked — not because the certificates are fine.",
+        remediation: "Capture the session keys and analyse again: run the client with `SSLKEYLOGFILE=/path/keys.log` (curl, browsers, Python, Go with `KeyLogWriter`, Java via an agent such as jSSLKeyLog; OpenSSL `s_client -keylogfile`), then `tlsdiag analyze CAPTURE --keylog /path/keys.log`. Or, to check the server certificate alone: `openssl s_client -connect HOST:PORT -servername NAME -showcerts`.",
+        fires_on: ["tls13-ok.pcap", "mtls13-client-cert-missing.pcap"],
+        quiet_on: ["tls12-ok.pcap"],
+        check: Connection(check),
+    }
+}
+
+fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(tls) = conn.tls.as_ref().filter(|t| t.encrypted_handshake) else {
+        return;
+    };
+    let count = |s: Side| {
+        tls.encrypted_flight
+            .iter()
+            .filter(|r| r.sender == s && r.content_type != 20)
+            .count()
+    };
+    let sh = tls.server_hello.as_ref().map(|s| s.frame);
+    out.push(
+        Finding::new(
+            &HANDSHAKE_ENCRYPTED,
+            Some(conn.id),
+            format!(
+                "{} handshake after the serverhello{} is encrypted and no keys were given",
+                tls.version.as_ref().map_or("the".to_string(), |v| v.label()),
+                sh.map(|f| format!(" (frame {f})")).unwrap_or_default()
+            ),
+            format!(
+                "After the ServerHello the server sent {} encrypted records and the client {}; the server certificate, any CertificateRequest, the client certificate and alerts are inside them. Certificate and mutual-TLS checks could not run on this connection; a key log (--keylog) would show them.",
+                count(Side::Server),
+                count(Side::Client)
+            ),
+        )
+        .frames(sh),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::alerts::testkit::*;
+    use crate::rules::testutil::*;
+    use crate::types::FrameNo;
+
+    #[test]
+    fn encrypted_handshake_is_reported_once() {
+        let mut c = completed12();
+        assert!(run_conn(check, &c).is_empty());
+        if let Some(t) = c.tls.as_mut() {
+            t.encrypted_handshake = true;
+            t.version = Some(named(0x0304, "TLS 1.3"));
+        }
+        let out = run_conn(check, &c);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, crate::rules::Severity::Info);
+        assert!(
+            out[0]
+                .title
+                .starts_with("TLS 1.3 handshake after the serverhello (frame 6)")
+        );
+        assert_eq!(out[0].evidence.frames, vec![FrameNo(6)]);
+    }
+}

@@ -108,7 +108,71 @@ def https403(host, port, pki):
     conn.close()
 
 
+def close_notify(host, port, _pki):
+    """Read the ClientHello, answer with a plaintext close_notify alert, close."""
+    conn = accept_and_read(host, port)
+    conn.sendall(bytes([21, 3, 3, 0, 2, 1, 0]))
+    time.sleep(0.2)
+    conn.close()
+
+
+def illegal_parameter(host, port, _pki):
+    """Read the ClientHello, answer with a fatal illegal_parameter alert, close."""
+    conn = accept_and_read(host, port)
+    conn.sendall(bytes([21, 3, 3, 0, 2, 2, 47]))
+    time.sleep(0.2)
+    conn.close()
+
+
+def _packets(path):
+    """(header, data) records of a little-endian microsecond pcap, and its file header."""
+    raw = open(path, "rb").read()
+    head, i, out = raw[:24], 24, []
+    while i + 16 <= len(raw):
+        incl = struct.unpack("<I", raw[i + 8:i + 12])[0]
+        out.append((raw[i:i + 16], raw[i + 16:i + 16 + incl]))
+        i += 16 + incl
+    return head, out
+
+
+def _first_server_payload(packets, port):
+    """Index of the first Ethernet/IPv4/TCP packet from PORT that carries payload."""
+    for n, (_, d) in enumerate(packets):
+        ihl = (d[14] & 0x0F) * 4
+        tcp = 14 + ihl
+        sport = struct.unpack("!H", d[tcp:tcp + 2])[0]
+        doff = (d[tcp + 12] >> 4) * 4
+        if sport == port and len(d) > tcp + doff:
+            return n, tcp + doff
+    raise SystemExit("no server payload packet")
+
+
+def edit(mode, path, port):
+    """Damage a finished capture the way real captures are damaged.
+
+    drop-server-flight: remove the server's first data segment (a capture
+    that missed a packet). conflict: insert a retransmission of it whose
+    bytes differ (a middlebox or a broken NIC rewrote it).
+    """
+    head, packets = _packets(path)
+    n, off = _first_server_payload(packets, int(port))
+    hdr, data = packets[n]
+    if mode == "drop-server-flight":
+        del packets[n]
+    else:
+        bad = bytearray(data)
+        for k in range(off + 40, min(off + 48, len(bad))):
+            bad[k] ^= 0xFF
+        packets.insert(n + 1, (hdr, bytes(bad)))
+    with open(path, "wb") as f:
+        f.write(head)
+        for h, d in packets:
+            f.write(h + d)
+
+
 MODES = {
+    "close-notify": close_notify,
+    "illegal-parameter": illegal_parameter,
     "silent": silent,
     "fin": fin,
     "rst": rst,
@@ -119,5 +183,8 @@ MODES = {
 }
 
 if __name__ == "__main__":
-    mode, h, p, pki_dir = sys.argv[1:5]
-    MODES[mode](h, int(p), pki_dir)
+    if sys.argv[1] in ("drop-server-flight", "conflict"):
+        edit(sys.argv[1], sys.argv[2], sys.argv[3])
+    else:
+        mode, h, p, pki_dir = sys.argv[1:5]
+        MODES[mode](h, int(p), pki_dir)

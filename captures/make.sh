@@ -95,6 +95,7 @@ declare -A FILTER=([capture-one-sided]="tcp dst port %s")
 # not contain), post_X NAME after it stopped.
 capture() {
     local name=$1 port=$2 fn=$3 tdpid i
+    PORT=$port
     rm -f "$OUT/$name.pcap" "$OUT/$name.keys"
     KEYS=$OUT/$name.keys
     # A pre_ function prepares state the capture must not contain.
@@ -361,6 +362,17 @@ sc_capture_started_mid_connection() {
     wait "${BGPIDS[$last]}" || true
 }
 
+# A server that answers the ClientHello with a plaintext close_notify.
+sc_close_notify_during_handshake() { pyhelper "$1" close-notify; client "$1" "${CLI[@]}"; }
+# A peer that rejects the ClientHello with an alert no specific rule owns.
+sc_fatal_alert_illegal_parameter() { pyhelper "$1" illegal-parameter; client "$1" "${CLI[@]}"; }
+# Damaged copies of a good handshake (edited after capture: loopback never
+# loses or rewrites segments).
+sc_capture_missing_segments() { sc_tls12_ok "$1"; }
+post_capture_missing_segments() { python3 "$HERE/helpers.py" drop-server-flight "$OUT/$1.pcap" "$PORT"; }
+sc_tcp_segment_conflict() { sc_tls12_ok "$1"; }
+post_tcp_segment_conflict() { python3 "$HERE/helpers.py" conflict "$OUT/$1.pcap" "$PORT"; }
+
 # Order matters only for the ports: port = 24400 + index. Append new ones.
 SCENARIOS=(
     tls12-ok tls13-ok mtls12-ok mtls13-ok
@@ -386,6 +398,8 @@ SCENARIOS=(
     renegotiation-refused
     capture-truncated-packets capture-one-sided capture-file-truncated
     capture-started-mid-connection
+    close-notify-during-handshake capture-missing-segments tcp-segment-conflict
+    fatal-alert-illegal-parameter
 )
 
 main() {

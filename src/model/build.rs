@@ -282,6 +282,14 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         t.timeline.push(TimelineEntry { frame, ts, sender: who, what, decrypted: m.decrypted });
     }
     t.renegotiations = client_hellos.saturating_sub(1 + u32::from(t.hello_retry.is_some()));
+    // In TLS 1.2 a renegotiation runs inside the encrypted session; without
+    // keys it shows as another ChangeCipherSpec from both sides.
+    let ccs_by = |who: Side| s.ccs.iter().filter(|c| side(c.dir) == who).count();
+    let ccs_rounds = ccs_by(Side::Client).min(ccs_by(Side::Server)) as u32;
+    let tls13_negotiated = t.version.as_ref().is_some_and(|v| tls::enums::is_tls13(v.id));
+    if !tls13_negotiated {
+        t.renegotiations = t.renegotiations.max(ccs_rounds.saturating_sub(1));
+    }
     for c in &s.ccs {
         t.timeline.push(TimelineEntry { frame: c.frame, ts: c.ts, sender: side(c.dir), what: "ChangeCipherSpec".into(), decrypted: false });
     }
@@ -511,6 +519,19 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
         return o(
             Status::Failed,
             format!("the {} answered with {} instead of TLS", n.sender, n.kind.replace('_', " ")),
+            end_as_outcome(tcp),
+        );
+    }
+    let plaintext_fatal = t.alerts.iter().any(|a| a.level == "fatal" && !a.encrypted);
+    if let Some(g) = tcp.gaps.first().filter(|_| !plaintext_fatal) {
+        return o(
+            Status::Incomplete,
+            format!(
+                "the capture is missing {} bytes of the {}'s handshake (before frame {}): the outcome cannot be told",
+                g.len,
+                g.dir.sender(),
+                g.frame_after
+            ),
             end_as_outcome(tcp),
         );
     }

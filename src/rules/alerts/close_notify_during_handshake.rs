@@ -10,7 +10,7 @@ declare_rule! {
         title: "a side sent close_notify before the handshake finished",
         explanation: "close_notify is the polite \"I am closing\" alert, but here it came before the handshake completed, so the connection never carried data. The sender gave up without naming a reason: typically the application behind the TLS library aborted (a client that dislikes the certificate but reports it only in its own log, a timeout, a user cancel) or a server closed idle half-open handshakes.",
         remediation: "Look at the sender's own logs or error message at that time: the TLS layer had no error to report, the application decided to stop. Reproduce with `openssl s_client -connect HOST:PORT -servername NAME -msg` and compare.",
-        fires_on: [],
+        fires_on: ["close-notify-during-handshake.pcap"],
         quiet_on: ["tls12-ok.pcap", "tls13-ok.pcap", "weak-cipher-null.pcap"],
         check: Connection(check),
     }

@@ -37,7 +37,7 @@ declare_rule! {
         title: "a fatal tls alert ended the connection",
         explanation: "One side sent a fatal TLS alert, which ends the connection at once. The alert names the reason only coarsely; who sent it and after which message narrows it down (the same `handshake_failure` means \"no parameters in common\" in answer to a ClientHello and \"you sent no client certificate\" after an empty Certificate). This rule reports alerts that no more specific rule explains.",
         remediation: "Read the sender's logs around the alert's timestamp: the sender knows the exact reason. Reproduce with `openssl s_client -connect HOST:PORT -servername NAME -msg -state` to see the message before the alert.",
-        fires_on: ["renegotiation.pcap"],
+        fires_on: ["fatal-alert-illegal-parameter.pcap"],
         quiet_on: ["tls12-ok.pcap", "closed-without-alert.pcap", "version-mismatch.pcap", "cipher-mismatch.pcap", "alpn-mismatch.pcap", "sni-unrecognized.pcap", "mtls12-client-cert-missing.pcap", "server-cert-expired.pcap", "fallback-scsv.pcap", "no-common-group.pcap", "signature-algorithm-mismatch.pcap"],
         check: Connection(check),
     }

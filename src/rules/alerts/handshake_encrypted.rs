@@ -7,7 +7,7 @@ declare_rule! {
     HANDSHAKE_ENCRYPTED {
         id: "handshake-encrypted",
         severity: Info,
-        title: "the handshake after the serverhello is encrypted",
+        title: "the handshake after the ServerHello is encrypted",
         explanation: "In TLS 1.3 every handshake message after the ServerHello is encrypted: the server's certificate chain, whether the server asked for a client certificate (CertificateRequest), the client's certificate, and most alerts. Without the session keys tlsdiag can only see the hellos and the sizes of encrypted records, so certificate findings are absent because nothing could be checked — not because the certificates are fine.",
         remediation: "Capture the session keys and analyse again: run the client with `SSLKEYLOGFILE=/path/keys.log` (curl, browsers, Python, Go with `KeyLogWriter`, Java via an agent such as jSSLKeyLog; OpenSSL `s_client -keylogfile`), then `tlsdiag analyze CAPTURE --keylog /path/keys.log`. Or, to check the server certificate alone: `openssl s_client -connect HOST:PORT -servername NAME -showcerts`.",
         fires_on: ["tls13-ok.pcap", "mtls13-client-cert-missing.pcap"],
@@ -32,7 +32,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             &HANDSHAKE_ENCRYPTED,
             Some(conn.id),
             format!(
-                "{} handshake after the serverhello{} is encrypted and no keys were given",
+                "{} handshake after the ServerHello{} is encrypted and no keys were given",
                 tls.version.as_ref().map_or("the".to_string(), |v| v.label()),
                 sh.map(|f| format!(" (frame {f})")).unwrap_or_default()
             ),
@@ -67,7 +67,7 @@ mod tests {
         assert!(
             out[0]
                 .title
-                .starts_with("TLS 1.3 handshake after the serverhello (frame 6)")
+                .starts_with("TLS 1.3 handshake after the ServerHello (frame 6)")
         );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(6)]);
     }

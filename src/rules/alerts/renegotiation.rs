@@ -34,6 +34,23 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         .skip(1)
         .map(|e| e.frame)
         .collect();
+    // Inside an encrypted TLS 1.2 session the new handshake itself is not
+    // readable; its ChangeCipherSpec messages (after the first pair) are.
+    let later_ccs: Vec<_> = if attempts.is_empty() {
+        let mut seen = [0u32; 2];
+        tls.timeline
+            .iter()
+            .filter(|e| e.what == "ChangeCipherSpec")
+            .filter(|e| {
+                let i = usize::from(e.sender == crate::types::Side::Server);
+                seen[i] += 1;
+                seen[i] > 1
+            })
+            .map(|e| e.frame)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut explanation = format!(
         "After the first handshake, {} further handshake(s) were seen on this connection{}.",
         tls.renegotiations
@@ -41,6 +58,9 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         attempts
             .first()
             .map(|f| format!(" (first new ClientHello at frame {f})"))
+            .or_else(|| later_ccs.first().map(|f| format!(
+                " (encrypted inside the session: seen as a new ChangeCipherSpec at frame {f}; --keylog would show the handshake)"
+            )))
             .unwrap_or_default()
     );
     if let Some(a) = refused {
@@ -65,6 +85,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         explanation,
     )
     .frames(attempts.iter().copied())
+    .frames(later_ccs.iter().copied())
     .frames(refused.map(|a| a.frame))
     .fact(format!(
         "secure renegotiation (RFC 5746): {}",

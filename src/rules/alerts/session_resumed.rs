@@ -29,7 +29,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         Finding::new(
             &SESSION_RESUMED,
             Some(conn.id),
-            format!("session resumed with {how}{}", sh.map(|s| format!(" (serverhello frame {})", s.frame)).unwrap_or_default()),
+            format!("session resumed with {how}{}", sh.map(|s| format!(" (ServerHello frame {})", s.frame)).unwrap_or_default()),
             format!(
                 "The server accepted {how} from an earlier connection, so this {} handshake sent no certificates. Certificate findings belong to the connection that established the session.",
                 tls.version.as_ref().map_or("TLS".to_string(), |v| v.label())
@@ -60,7 +60,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(
             out[0].title,
-            "session resumed with the session id (serverhello frame 6)"
+            "session resumed with the session id (ServerHello frame 6)"
         );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
     }

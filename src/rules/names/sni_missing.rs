@@ -83,7 +83,7 @@ fn check(conn: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>) {
         Finding::new(
             &SNI_MISSING,
             Some(conn.id),
-            format!("clienthello to {} has no sni", conn.server),
+            format!("ClientHello to {} has no SNI", conn.server),
             explanation,
         )
         .severity(severity)

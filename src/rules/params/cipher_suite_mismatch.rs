@@ -63,7 +63,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut f = Finding::new(
         &CIPHER_SUITE_MISMATCH,
         Some(conn.id),
-        format!("server accepted none of the client's {n} cipher suites ({} after the clienthello)", crate::rules::alerts::meaning::description_name(alert)),
+        format!("server accepted none of the client's {n} cipher suites ({} after the ClientHello)", crate::rules::alerts::meaning::description_name(alert)),
         format!(
             "The client offered {} with {n} cipher suite(s) (ClientHello, frame {}): {}. The server answered with a fatal {} alert (frame {}) and no ServerHello: none of these suites is enabled on it (or none fits its certificate's key type). Offered key-exchange groups ({}) and signature algorithms cover the usual choices, so the suite list is the most likely gap.",
             labels(&offer.versions),

@@ -63,7 +63,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             Finding::new(
                 &SIGNATURE_ALGORITHM_MISMATCH,
                 Some(conn.id),
-                format!("client accepts only {family} signatures and the server refused the clienthello"),
+                format!("client accepts only {family} signatures and the server refused the ClientHello"),
                 format!(
                     "The client's signature_algorithms (ClientHello, frame {}) list only {family} algorithms: {}. The server answered with a fatal {} alert (frame {}) before sending its certificate. Inference: the server's certificate most likely has an {other} key, which cannot sign with any algorithm the client accepts.",
                     offer.frame,

@@ -10,7 +10,7 @@ declare_rule! {
         title: "a resource limit was reached and part of the capture was not analysed",
         explanation: "tlsdiag bounds its memory so that a huge or hostile capture cannot exhaust it: connections tracked at once, out-of-order bytes buffered per direction, handshake bytes and certificates per connection. One of these caps was hit, so some data was dropped or cut; findings about the affected connections may be incomplete.",
         remediation: "Raise the cap that was hit and run again: `--max-connections N` (connections tracked at once) or `--max-ooo-bytes BYTES` (out-of-order bytes buffered per direction); or narrow the capture first, e.g. `tcpdump -r BIG.pcap -w small.pcap 'host SERVER and port 443'`.",
-        fires_on: [],
+        fires_on: ["intermittent-server-cert.pcap --max-connections 1"],
         quiet_on: ["tls12-ok.pcap"],
         check: Capture(check),
     }

@@ -9,7 +9,7 @@ declare_rule! {
         title: "the capture file ends in the middle of a packet",
         explanation: "The last record of the capture file is cut short: tcpdump was killed (or the disk filled) while writing, or the file was copied before it was complete. Everything before the cut is read and reported normally; connections still open at the end are simply incomplete.",
         remediation: "Stop tcpdump with Ctrl-C or `kill -INT PID` (not `kill -9`) so it flushes its buffer, and copy the file only after it exits; with `-U` tcpdump writes each packet as it arrives.",
-        fires_on: [],
+        fires_on: ["capture-file-truncated.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Capture(check),
     }

@@ -10,7 +10,7 @@ declare_rule! {
         title: "tcp segments are missing from the capture inside the handshake",
         explanation: "The TCP sequence numbers jump: bytes that the peers exchanged never reached the capture (the capture host dropped packets, the capture started late on one interface, or the traffic took another path). TLS messages that overlap the gap cannot be decoded, so conclusions after the gap are limited: a missing certificate or alert may simply be in the lost bytes.",
         remediation: "Capture closer to one of the endpoints (on the client or the server itself), with a larger buffer (`tcpdump -B 8192`) and a filter narrow enough to keep up (`tcpdump -i IFACE -s 0 -w FILE 'host SERVER and port 443'`). Check `tcpdump`'s \"packets dropped by kernel\" line when it exits.",
-        fires_on: [],
+        fires_on: ["capture-missing-segments.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Connection(check),
     }

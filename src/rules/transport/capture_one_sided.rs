@@ -10,7 +10,7 @@ declare_rule! {
         title: "only one direction of the connection was captured",
         explanation: "Every packet of this connection goes the same way; the other direction never reached the capture. That happens with asymmetric routing (the answers return over another link or another load-balancer node), with a one-way port mirror, or with a capture filter that only matches one side. Nothing can be concluded about what the silent side sent: its absence here does not mean it sent nothing.",
         remediation: "Capture where both directions pass (on the client or the server host itself), or mirror both directions (`tcpdump -i any 'host A and host B'`); on a SPAN port, mirror rx and tx.",
-        fires_on: [],
+        fires_on: ["capture-one-sided.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Connection(check),
     }

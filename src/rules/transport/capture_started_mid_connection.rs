@@ -10,7 +10,7 @@ declare_rule! {
         title: "the capture started after this connection had begun",
         explanation: "The connection's first packets (the TCP SYN, and possibly the ClientHello) are not in the capture: tcpdump was started after the connection opened, or the capture file was rotated. Client and server roles are then guessed from the ports, and what the handshake negotiated cannot be known; only later traffic is analysed.",
         remediation: "Start the capture before reproducing the problem, so that new connections are opened while it runs (restart the client, or force a new connection, e.g. `curl -v https://HOST/` or `openssl s_client -connect HOST:443`).",
-        fires_on: [],
+        fires_on: ["capture-started-mid-connection.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Connection(check),
     }

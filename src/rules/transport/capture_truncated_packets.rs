@@ -9,7 +9,7 @@ declare_rule! {
         title: "packets were cut by the capture's snap length",
         explanation: "Some TCP segments on this connection were stored shorter than they were on the wire (caplen < original length), because tcpdump ran with a small snap length (`-s`). The missing bytes are lost for good: handshake messages that span them cannot be decoded, so certificates or alerts may be absent from the analysis even though they were sent.",
         remediation: "Capture again with the full packet: `tcpdump -s 0 -w FILE ...` (0 = no limit; the default in modern tcpdump, but older versions and some appliances cut at 68 or 96 bytes).",
-        fires_on: [],
+        fires_on: ["capture-truncated-packets.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Connection(check),
     }

@@ -33,8 +33,13 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some((TcpClose::Fin, by, fin)) = tcp_close(conn) else {
         return;
     };
-    if tls.alerts.iter().any(|a| a.frame <= fin && a.sender == by) || inferred_alert(conn).is_some()
-    {
+    // An alert from either side before the close already says why (e.g. the
+    // server's handshake_failure, after which the client just hangs up).
+    let explained = tls
+        .alerts
+        .iter()
+        .any(|a| a.frame <= fin && (a.sender == by || (a.level == "fatal" && !a.encrypted)));
+    if explained || inferred_alert(conn).is_some() {
         return;
     }
     if by == Side::Client && !server_spoke(conn) {

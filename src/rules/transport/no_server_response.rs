@@ -7,7 +7,7 @@ declare_rule! {
     NO_SERVER_RESPONSE {
         id: "no-server-response",
         severity: Error,
-        title: "the server never answered the clienthello",
+        title: "the server never answered the ClientHello",
         explanation: "TCP connected and the client sent its ClientHello, but the server sent nothing back before the client gave up or the capture ended. The service accepted the connection but is not answering TLS: it is hung or overloaded, it waits for the client to speak another protocol first (SMTP, FTP, a proxy protocol header), it expects plain text, or a device in between swallows the ClientHello (an IPS holding it, an MTU problem dropping the large packet).",
         remediation: "Server team: check the service is healthy and really speaks TLS directly on this port (not STARTTLS, not PROXY protocol). Network: a large ClientHello (post-quantum key shares make it > 1500 bytes) that vanishes points at an MTU/MSS problem — compare with `openssl s_client -connect HOST:PORT -groups X25519` (a small ClientHello). Check `curl -v --max-time 10 https://HOST:PORT/`.",
         fires_on: ["no-server-response.pcap"],
@@ -26,6 +26,11 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     let waited = conn.last_ts.since(ch.ts);
     let close = tcp_close(conn);
+    // The server closing (FIN or RST) is an answer: closed-without-alert and
+    // tcp-reset-during-handshake explain those.
+    if close.is_some_and(|(_, by, _)| by == crate::types::Side::Server) {
+        return;
+    }
     let ending = match close {
         Some((kind, by, frame)) => format!(
             "the {by} then closed the connection ({} at frame {frame})",
@@ -41,7 +46,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         Finding::new(
             &NO_SERVER_RESPONSE,
             Some(conn.id),
-            format!("{} sent nothing after the clienthello (frame {}) for {waited:.1} s", conn.server, ch.frame),
+            format!("{} sent nothing after the ClientHello (frame {}) for {waited:.1} s", conn.server, ch.frame),
             format!(
                 "The client {} sent its ClientHello{} to {} at frame {} ({} bytes towards the server in all) and got no TLS answer in the {waited:.1} s that follow; {ending}. The server accepted TCP but never spoke TLS.",
                 conn.client,

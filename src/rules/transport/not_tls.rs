@@ -29,7 +29,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     };
     let (title, story) = match (nt.sender, tls.client_hello.as_ref()) {
         (Side::Server, Some(ch)) => (
-            format!("server answered the clienthello with {kind} instead of tls"),
+            format!("server answered the ClientHello with {kind} instead of TLS"),
             format!(
                 "The client sent a TLS ClientHello (frame {}) and {} answered with {kind} (frame {}): this port is served by a non-TLS service (or TLS is terminated elsewhere). The client's TLS library then reports a record/packet-length or \"wrong version number\" error.",
                 ch.frame, conn.server, nt.frame
@@ -43,7 +43,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             ),
         ),
         (Side::Server, None) => (
-            format!("server sent {kind} instead of tls"),
+            format!("server sent {kind} instead of TLS"),
             format!(
                 "{} sent {kind} (frame {}) on a connection where TLS was expected.",
                 conn.server, nt.frame
@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(
             out[0].title,
-            "server answered the clienthello with a plain HTTP response instead of tls"
+            "server answered the ClientHello with a plain HTTP response instead of TLS"
         );
         assert_eq!(out[0].evidence.frames, vec![FrameNo(4), FrameNo(6)]);
         assert!(out[0].explanation.contains("HTTP/1.1 400 Bad Request"));

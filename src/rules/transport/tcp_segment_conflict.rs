@@ -10,7 +10,7 @@ declare_rule! {
         title: "a retransmitted segment carries different bytes than the first copy",
         explanation: "Two TCP segments cover the same sequence numbers with different contents. A correct TCP stack never does that: the packets were altered on the way (a middlebox rewriting them, a NIC offload bug, corruption), or the capture mixes two connections that reused the same ports. tlsdiag keeps the first copy, like most receivers; if the peer used the other copy, its view of the handshake differs from what is decoded here.",
         remediation: "Capture on the endpoint itself to see what it really received; look for devices between client and server that inspect or rewrite TLS (proxies, IPS, load balancers), and for checksum/offload errors (`ethtool -K IFACE tso off gso off gro off` while capturing).",
-        fires_on: [],
+        fires_on: ["tcp-segment-conflict.pcap"],
         quiet_on: ["tls12-ok.pcap"],
         check: Connection(check),
     }

@@ -69,6 +69,7 @@ mod tests {
             frame: FrameNo(6),
             ts: ts(60),
             group: Some(named(0x0017, "secp256r1")),
+            cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
         });
         t.timeline.push(entry(8, Side::Client, "ClientHello"));
         let out = run_conn(check, &conn(1, Some(t), Status::Completed));

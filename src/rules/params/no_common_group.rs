@@ -106,6 +106,7 @@ mod tests {
                 frame: FrameNo(5),
                 ts: ts(50),
                 group: Some(named(0x0018, "secp384r1")),
+                cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
             });
         }
         assert!(run_conn(check, &c).is_empty());
@@ -114,6 +115,7 @@ mod tests {
             frame: FrameNo(6),
             ts: ts(60),
             group: Some(named(0x0018, "secp384r1")),
+            cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
         });
         let out = run_conn(check, &conn(1, Some(t), Status::Failed));
         assert_eq!(out.len(), 1);

@@ -155,3 +155,49 @@ fn closed_pipe_exits_quietly() {
     assert!(!err.contains("panicked"), "panic on closed pipe: {err}");
     assert!(status.code().is_some_and(|c| c == 0 || c == 1), "status {status:?}");
 }
+
+/// Hostile and broken files through the whole binary: a clear error naming the
+/// file (exit 2) when nothing is readable, else a warning and everything
+/// readable still reported; never a panic.
+#[test]
+fn hostile_files_never_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = std::fs::read(capture("tls12-ok.pcap")).expect("read");
+    let mut random = Vec::new();
+    let mut x: u32 = 0x1234_5678;
+    for _ in 0..4096 {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        random.push((x >> 24) as u8);
+    }
+    let mut garbage_after_header = good[..24].to_vec();
+    garbage_after_header.extend_from_slice(&random);
+    let mut absurd = good[..24].to_vec();
+    absurd.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff]);
+    let cut = good[..good.len() - 30].to_vec();
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        ("empty.pcap", Vec::new(), false),
+        ("random.pcap", random, false),
+        ("garbage-after-header.pcap", garbage_after_header, true),
+        ("absurd-length.pcap", absurd, true),
+        ("cut.pcap", cut, true),
+    ];
+    for (name, bytes, readable) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).expect("write");
+        let out = tlsdiag().arg("analyze").arg(&path).args(["--format", "json"]).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        if readable {
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{name}: {stderr}");
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            assert!(!json["capture"]["warnings"].as_array().is_none_or(|w| w.is_empty()), "{name}: no warning");
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(stderr.contains(name), "{name}: error does not name the file: {stderr}");
+        }
+    }
+    // The cut file still reports the connection it holds.
+    let json = common::analyze_json(&dir.path().join("cut.pcap"), &[]);
+    assert_eq!(json["connections"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["capture"]["files"][0]["file_truncated"], true);
+}

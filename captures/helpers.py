@@ -147,6 +147,30 @@ def _first_server_payload(packets, port):
     raise SystemExit("no server payload packet")
 
 
+def corrupt_client_cert(path, port):
+    """Break the DER of the client's certificate: the Certificate message keeps
+    its lengths, the certificate inside no longer parses."""
+    head, packets = _packets(path)
+    for n, (hdr, d) in enumerate(packets):
+        ihl = (d[14] & 0x0F) * 4
+        tcp = 14 + ihl
+        dport = struct.unpack("!H", d[tcp + 2:tcp + 4])[0]
+        off = tcp + (d[tcp + 12] >> 4) * 4
+        payload = d[off:]
+        # The client's flight starts with a handshake record holding Certificate (11).
+        if dport == port and payload[:1] == b"\x16" and payload[5:6] == b"\x0b":
+            i = payload.find(b"\x30\x82", 5)
+            if i > 0:
+                bad = bytearray(d)
+                bad[off + i + 4] = 0x05  # the inner TBSCertificate SEQUENCE becomes NULL
+                packets[n] = (hdr, bytes(bad))
+                break
+    with open(path, "wb") as f:
+        f.write(head)
+        for h, d in packets:
+            f.write(h + d)
+
+
 def edit(mode, path, port):
     """Damage a finished capture the way real captures are damaged.
 
@@ -185,6 +209,8 @@ MODES = {
 if __name__ == "__main__":
     if sys.argv[1] in ("drop-server-flight", "conflict"):
         edit(sys.argv[1], sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "corrupt-client-cert":
+        corrupt_client_cert(sys.argv[2], int(sys.argv[3]))
     else:
         mode, h, p, pki_dir = sys.argv[1:5]
         MODES[mode](h, int(p), pki_dir)

@@ -150,6 +150,10 @@ sc_mtls12_optional_not_sent() {
     pyhelper "$1" https403
     client "$1" "${CLI[@]}" -tls1_2 $(keylog)
 }
+sc_mtls12_client_not_yet_valid() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 $(as_client client-notyet)
+}
 sc_mtls12_client_cert_expired() {
     mtls_server "$1"
     client "$1" "${CLI[@]}" -tls1_2 $(as_client client-expired)
@@ -364,6 +368,19 @@ sc_capture_started_mid_connection() {
 
 # A server that answers the ClientHello with a plaintext close_notify.
 sc_close_notify_during_handshake() { pyhelper "$1" close-notify; client "$1" "${CLI[@]}"; }
+# Client chains: the leaf without its intermediates, and a chain carrying an
+# unrelated CA certificate.
+sc_mtls12_client_chain_incomplete() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_2 $(as_client client-deep); }
+sc_mtls12_client_chain_misordered() {
+    mtls_server "$1"
+    client "$1" "${CLI[@]}" -tls1_2 "${JANE[@]}" -cert_chain "$PKI/otherca.crt"
+}
+# Servers presenting a v1 certificate and a SHA-1 signed, client-only one.
+sc_server_cert_not_v3() { leaf_server "$1" client-v1; client "$1" "${CLI[@]}" -tls1_2; }
+sc_server_cert_weak_sha1() { leaf_server "$1" client-sha1 -cipher 'DEFAULT@SECLEVEL=0'; client "$1" -servername "$SNI" -tls1_2 -cipher 'DEFAULT@SECLEVEL=0'; }
+# A client certificate damaged in transit/at rest (edited after capture).
+sc_client_cert_corrupt() { sc_mtls12_ok "$1"; }
+post_client_cert_corrupt() { python3 "$HERE/helpers.py" corrupt-client-cert "$OUT/$1.pcap" "$PORT"; }
 # A peer that rejects the ClientHello with an alert no specific rule owns.
 sc_fatal_alert_illegal_parameter() { pyhelper "$1" illegal-parameter; client "$1" "${CLI[@]}"; }
 # Damaged copies of a good handshake (edited after capture: loopback never
@@ -399,7 +416,9 @@ SCENARIOS=(
     capture-truncated-packets capture-one-sided capture-file-truncated
     capture-started-mid-connection
     close-notify-during-handshake capture-missing-segments tcp-segment-conflict
-    fatal-alert-illegal-parameter
+    fatal-alert-illegal-parameter mtls12-client-not-yet-valid
+    mtls12-client-chain-incomplete mtls12-client-chain-misordered
+    server-cert-not-v3 server-cert-weak-sha1 client-cert-corrupt
 )
 
 main() {

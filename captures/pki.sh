@@ -170,6 +170,8 @@ make_pki() {
     issue "$pki" clientca client-expired "/O=tlsdiag test/CN=client-expired" client ec \
         20230101000000Z 20240101000000Z
     issue "$pki" clientca client-revoked "/O=tlsdiag test/CN=client-revoked" client ec
+    issue "$pki" clientca client-notyet "/O=tlsdiag test/CN=client-notyet" client ec \
+        20300101000000Z 20310101000000Z
     issue "$pki" self client-selfsigned "/O=tlsdiag test/CN=client-selfsigned" client_selfsigned ec
     issue "$pki" clientca client-sha1 "/O=tlsdiag test/CN=client-sha1" client rsa2048 \
         20250101000000Z 20450101000000Z sha1
@@ -191,6 +193,13 @@ make_pki() {
         -keyfile ../clientca.key -revoke ../client-revoked.crt -crl_reason keyCompromise 2>/dev/null \
         && openssl ca -batch -config ca.cnf -cert ../clientca.crt -keyfile ../clientca.key \
             -gencrl -out ../clientca.crl.pem >/dev/null 2>>"$pki/openssl.log") || { cat "$pki/openssl.log" >&2; return 1; }
+
+    # CRL from the intermediate revoking server-renewed (for server-side revocation).
+    (cd "$pki/inter.ca" && openssl ca -batch -config ca.cnf -cert ../inter.crt \
+        -keyfile ../inter.key -revoke ../server-renewed.crt -crl_reason superseded 2>/dev/null \
+        && sed -i 's/^R\t\([0-9Z]*\)\t[0-9]*Z,/R\t\1\t250101000000Z,/' index.txt \
+        && openssl ca -batch -config ca.cnf -cert ../inter.crt -keyfile ../inter.key \
+            -gencrl -out ../inter.crl.pem >/dev/null 2>>"$pki/openssl.log") || { cat "$pki/openssl.log" >&2; return 1; }
 
     # Bundles used by the scenarios.
     cat "$pki/inter.crt" >"$pki/chain-inter.pem"

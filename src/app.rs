@@ -45,18 +45,29 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// True when the error is a closed pipe (`tlsdiag … | head`): exit quietly.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
-    let sel = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let sel = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
     let unknown = sel.unknown_patterns();
     if !unknown.is_empty() {
-        bail!("--select/--ignore: no rule matches {}; `tlsdiag rules` lists them", unknown.join(", "));
+        bail!(
+            "--select/--ignore: no rule matches {}; `tlsdiag rules` lists them",
+            unknown.join(", ")
+        );
     }
     let trust = match &args.trust.ca_bundle {
-        Some(p) => Some(TrustStore::from_pem_file(p).with_context(|| format!("reading --ca-bundle {}", p.display()))?),
+        Some(p) => Some(
+            TrustStore::from_pem_file(p)
+                .with_context(|| format!("reading --ca-bundle {}", p.display()))?,
+        ),
         None => None,
     };
     let crls = args
@@ -70,7 +81,11 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         max_chain_depth: args.trust.max_chain_depth,
         max_cert_size: args.trust.max_cert_size,
     };
-    let cx = Context { options: &options, trust: trust.as_ref(), crls: &crls };
+    let cx = Context {
+        options: &options,
+        trust: trust.as_ref(),
+        crls: &crls,
+    };
     let mut limits = Limits::default();
     limits.tcp.max_connections = args.limits.max_connections.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
@@ -100,15 +115,18 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
 
 /// A progress callback: a bar on stderr when it is a terminal, else nothing.
 fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
-    let bar = if !args.no_progress && io::stderr().is_terminal() && size.is_some_and(|s| s > 32 << 20) {
-        let bar = indicatif::ProgressBar::new(size.unwrap_or(0));
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
-            bar.set_style(style);
-        }
-        Some(bar)
-    } else {
-        None
-    };
+    let bar =
+        if !args.no_progress && io::stderr().is_terminal() && size.is_some_and(|s| s > 32 << 20) {
+            let bar = indicatif::ProgressBar::new(size.unwrap_or(0));
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            Some(bar)
+        } else {
+            None
+        };
     move |pos| {
         if let Some(b) = &bar {
             b.set_position(pos);
@@ -154,6 +172,9 @@ fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
         FailOn::Info => Severity::Info,
         FailOn::Never => return 0,
     };
-    let hit = analyses.iter().flat_map(|a| &a.findings).any(|f| f.severity >= threshold);
+    let hit = analyses
+        .iter()
+        .flat_map(|a| &a.findings)
+        .any(|f| f.severity >= threshold);
     u8::from(hit)
 }

@@ -45,7 +45,15 @@ impl StreamSink for Collector<'_> {
         self.decoders.insert(id, TlsConnDecoder::new(self.limits));
     }
 
-    fn on_data(&mut self, id: ConnId, dir: Dir, offset: u64, data: &[u8], frame: FrameNo, ts: Timestamp) -> Interest {
+    fn on_data(
+        &mut self,
+        id: ConnId,
+        dir: Dir,
+        offset: u64,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) -> Interest {
         match self.decoders.get_mut(&id) {
             Some(d) => d.on_data(dir, offset, data, frame, ts),
             None => Interest::CountOnly,
@@ -107,7 +115,12 @@ pub fn decode_capture<R: FrameSource>(
 ) -> Result<Decoding, CaptureError> {
     let mut packets = PacketDecoder::new(limits.frag);
     let mut table = ConnTable::new(limits.tcp);
-    let mut sink = Collector { decoders: HashMap::new(), limits: limits.tls, certs, done: Vec::new() };
+    let mut sink = Collector {
+        decoders: HashMap::new(),
+        limits: limits.tls,
+        certs,
+        done: Vec::new(),
+    };
     let mut packet_errors = Vec::new();
     let mut frames_tcp = 0u64;
     let mut n = 0u64;
@@ -143,17 +156,41 @@ pub fn decode_capture<R: FrameSource>(
 }
 
 /// Opens and decodes one file (`-` for stdin).
-pub fn decode_file(path: &str, limits: &Limits, certs: &CertCache, progress: Progress<'_>) -> Result<Decoding, CaptureError> {
+pub fn decode_file(
+    path: &str,
+    limits: &Limits,
+    certs: &CertCache,
+    progress: Progress<'_>,
+) -> Result<Decoding, CaptureError> {
     decode_capture(capture::open(path)?, limits, certs, progress)
 }
 
 /// Turns a decoded capture into the full analysis: model + findings + summary.
-pub fn analyze(decoding: Decoding, cx: &crate::rules::Context<'_>, sel: &crate::rules::Selection) -> crate::model::Analysis {
+pub fn analyze(
+    decoding: Decoding,
+    cx: &crate::rules::Context<'_>,
+    sel: &crate::rules::Selection,
+) -> crate::model::Analysis {
     use crate::model::{Analysis, CaptureFacts, FileFacts, Summary, Tool, Warning};
-    let Decoding { capture, connections, packet_errors, frames_tcp: _, connections_evicted } = decoding;
-    let mut warnings: Vec<Warning> =
-        capture.warnings.iter().map(|w| Warning { frame: w.frame, message: w.message.clone() }).collect();
-    warnings.extend(packet_errors.iter().map(|e| Warning { frame: Some(e.frame), message: e.message.clone() }));
+    let Decoding {
+        capture,
+        connections,
+        packet_errors,
+        frames_tcp: _,
+        connections_evicted,
+    } = decoding;
+    let mut warnings: Vec<Warning> = capture
+        .warnings
+        .iter()
+        .map(|w| Warning {
+            frame: w.frame,
+            message: w.message.clone(),
+        })
+        .collect();
+    warnings.extend(packet_errors.iter().map(|e| Warning {
+        frame: Some(e.frame),
+        message: e.message.clone(),
+    }));
     let mut limits_hit = Vec::new();
     if connections_evicted > 0 {
         limits_hit.push(format!(

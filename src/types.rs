@@ -9,7 +9,20 @@ use std::fmt;
 use std::net::SocketAddr;
 
 /// A frame number, 1-based, exactly as Wireshark shows it (`frame.number`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    Default,
+)]
 #[serde(transparent)]
 pub struct FrameNo(pub u64);
 
@@ -30,7 +43,10 @@ pub struct Timestamp {
 
 impl Timestamp {
     pub fn new(secs: i64, nanos: u32) -> Self {
-        Timestamp { secs: secs + i64::from(nanos / 1_000_000_000), nanos: nanos % 1_000_000_000 }
+        Timestamp {
+            secs: secs + i64::from(nanos / 1_000_000_000),
+            nanos: nanos % 1_000_000_000,
+        }
     }
 
     /// Seconds since the epoch as a float (for durations and JSON).
@@ -55,7 +71,10 @@ impl Timestamp {
     /// Human form used in text reports: `2026-03-01 10:22:03.120 UTC`.
     pub fn human(&self) -> String {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} UTC", self.nanos / 1_000_000)
+        format!(
+            "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} UTC",
+            self.nanos / 1_000_000
+        )
     }
 }
 
@@ -101,7 +120,10 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
         nanos = n * 10u32.pow(9 - digits.len() as u32);
     }
     let days = days_from_civil(y, mo, d);
-    Some(Timestamp::new(days * 86400 + h * 3600 + mi * 60 + sec, nanos))
+    Some(Timestamp::new(
+        days * 86400 + h * 3600 + mi * 60 + sec,
+        nanos,
+    ))
 }
 
 /// Converts Unix seconds to (year, month, day, hour, minute, second) in UTC.
@@ -119,7 +141,14 @@ pub fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = if m <= 2 { y + 1 } else { y };
-    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        ((rem % 3600) / 60) as u32,
+        (rem % 60) as u32,
+    )
 }
 
 /// Days since the epoch for a civil date (inverse of [`civil_from_unix`]).
@@ -134,7 +163,20 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// A connection's index within one analysis, 1-based in order of first frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    Default,
+)]
 #[serde(transparent)]
 pub struct ConnId(pub u32);
 
@@ -240,14 +282,19 @@ mod tests {
             let back = days_from_civil(y, m, d) * 86400 + i64::from(h * 3600 + mi * 60 + s);
             assert_eq!(back, secs);
         }
-        assert_eq!(Timestamp::new(1_772_360_523, 120_512_000).rfc3339(), "2026-03-01T10:22:03.120512Z");
+        assert_eq!(
+            Timestamp::new(1_772_360_523, 120_512_000).rfc3339(),
+            "2026-03-01T10:22:03.120512Z"
+        );
     }
 
     #[test]
     fn rfc3339_parse() {
         let t = Timestamp::new(1_772_360_523, 120_512_000);
         assert_eq!(parse_rfc3339(&t.rfc3339()), Some(t));
-        assert_eq!(parse_rfc3339("2026-03-01T10:22:03Z"), Some(Timestamp::new(1_772_360_523, 0)));
+        assert_eq!(
+            parse_rfc3339("2026-03-01T10:22:03Z"),
+            Some(Timestamp::new(1_772_360_523, 0))
+        );
     }
 }
-

@@ -7,17 +7,19 @@ use predicates::prelude::*;
 
 #[test]
 fn help_and_version() {
-    tlsdiag().arg("--help").assert().success().stdout(predicate::str::contains("analyze"));
+    tlsdiag()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("analyze"));
     tlsdiag()
         .args(["analyze", "--help"])
         .assert()
         .success()
         .stdout(predicate::str::contains("--fail-on").and(predicate::str::contains("--ca-bundle")));
-    tlsdiag()
-        .arg("--version")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")).and(predicate::str::contains("schema")));
+    tlsdiag().arg("--version").assert().success().stdout(
+        predicate::str::contains(env!("CARGO_PKG_VERSION")).and(predicate::str::contains("schema")),
+    );
 }
 
 #[test]
@@ -26,7 +28,10 @@ fn missing_file_is_exit_2_with_one_error_line() {
         .args(["analyze", "captures/does-not-exist.pcap"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("tlsdiag: error:").and(predicate::str::contains("does-not-exist.pcap")));
+        .stderr(
+            predicate::str::starts_with("tlsdiag: error:")
+                .and(predicate::str::contains("does-not-exist.pcap")),
+        );
 }
 
 #[test]
@@ -34,15 +39,28 @@ fn not_a_capture_is_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("notes.txt");
     std::fs::write(&p, b"this is not a capture at all, just some text\n").expect("write");
-    tlsdiag().arg("analyze").arg(&p).assert().code(2).stderr(predicate::str::contains("notes.txt"));
+    tlsdiag()
+        .arg("analyze")
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("notes.txt"));
 }
 
 #[test]
 fn usage_error_is_exit_2() {
     tlsdiag().args(["analyze"]).assert().code(2);
-    tlsdiag().args(["analyze", "--format", "yaml", "x.pcap"]).assert().code(2);
     tlsdiag()
-        .args(["analyze", "--select", "no-such-rule", "captures/tls12-ok.pcap"])
+        .args(["analyze", "--format", "yaml", "x.pcap"])
+        .assert()
+        .code(2);
+    tlsdiag()
+        .args([
+            "analyze",
+            "--select",
+            "no-such-rule",
+            "captures/tls12-ok.pcap",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no-such-rule"));
@@ -50,8 +68,16 @@ fn usage_error_is_exit_2() {
 
 #[test]
 fn failing_capture_exits_1_and_success_capture_exits_0() {
-    tlsdiag().arg("analyze").arg(capture("mtls12-client-cert-missing.pcap")).assert().code(1);
-    tlsdiag().arg("analyze").arg(capture("tls12-ok.pcap")).assert().code(0);
+    tlsdiag()
+        .arg("analyze")
+        .arg(capture("mtls12-client-cert-missing.pcap"))
+        .assert()
+        .code(1);
+    tlsdiag()
+        .arg("analyze")
+        .arg(capture("tls12-ok.pcap"))
+        .assert()
+        .code(0);
     tlsdiag()
         .arg("analyze")
         .arg(capture("mtls12-client-cert-missing.pcap"))
@@ -61,7 +87,10 @@ fn failing_capture_exits_1_and_success_capture_exits_0() {
     tlsdiag()
         .arg("analyze")
         .arg(capture("mtls12-client-cert-missing.pcap"))
-        .args(["--ignore", "client-certificate-,fatal-alert,closed-without-alert,tcp-"])
+        .args([
+            "--ignore",
+            "client-certificate-,fatal-alert,closed-without-alert,tcp-",
+        ])
         .args(["--select", "client-certificate-missing"])
         .assert()
         .code(0);
@@ -91,8 +120,10 @@ fn jsonl_is_one_object_per_connection_plus_capture_line() {
         .output()
         .expect("run");
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    let lines: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
     assert!(lines.len() >= 2);
     for l in &lines[..lines.len() - 1] {
         assert_eq!(l["schema_version"], 1);
@@ -129,9 +160,15 @@ fn explain_and_rules() {
         .args(["explain", "client-certificate-missing"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("client-certificate-missing").and(predicate::str::contains("How to fix it")));
+        .stdout(
+            predicate::str::contains("client-certificate-missing")
+                .and(predicate::str::contains("How to fix it")),
+        );
     tlsdiag().args(["explain", "no-such-rule"]).assert().code(2);
-    let out = tlsdiag().args(["rules", "--format", "json"]).output().expect("run");
+    let out = tlsdiag()
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("run");
     let rules: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rules.len(), tlsdiag::rules::RULES.len());
 }
@@ -151,9 +188,17 @@ fn closed_pipe_exits_quietly() {
     drop(child.stdout.take());
     let status = child.wait().expect("wait");
     let mut err = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
     assert!(!err.contains("panicked"), "panic on closed pipe: {err}");
-    assert!(status.code().is_some_and(|c| c == 0 || c == 1), "status {status:?}");
+    assert!(
+        status.code().is_some_and(|c| c == 0 || c == 1),
+        "status {status:?}"
+    );
 }
 
 /// Hostile and broken files through the whole binary: a clear error naming the
@@ -172,7 +217,9 @@ fn hostile_files_never_panic() {
     let mut garbage_after_header = good[..24].to_vec();
     garbage_after_header.extend_from_slice(&random);
     let mut absurd = good[..24].to_vec();
-    absurd.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff]);
+    absurd.extend_from_slice(&[
+        0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff,
+    ]);
     let cut = good[..good.len() - 30].to_vec();
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
         ("empty.pcap", Vec::new(), false),
@@ -184,16 +231,32 @@ fn hostile_files_never_panic() {
     for (name, bytes, readable) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).expect("write");
-        let out = tlsdiag().arg("analyze").arg(&path).args(["--format", "json"]).output().expect("run");
+        let out = tlsdiag()
+            .arg("analyze")
+            .arg(&path)
+            .args(["--format", "json"])
+            .output()
+            .expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
         if readable {
-            assert!(out.status.code().is_some_and(|c| c <= 1), "{name}: {stderr}");
+            assert!(
+                out.status.code().is_some_and(|c| c <= 1),
+                "{name}: {stderr}"
+            );
             let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            assert!(!json["capture"]["warnings"].as_array().is_none_or(|w| w.is_empty()), "{name}: no warning");
+            assert!(
+                !json["capture"]["warnings"]
+                    .as_array()
+                    .is_none_or(|w| w.is_empty()),
+                "{name}: no warning"
+            );
         } else {
             assert_eq!(out.status.code(), Some(2), "{name}");
-            assert!(stderr.contains(name), "{name}: error does not name the file: {stderr}");
+            assert!(
+                stderr.contains(name),
+                "{name}: error does not name the file: {stderr}"
+            );
         }
     }
     // The cut file still reports the connection it holds.

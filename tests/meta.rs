@@ -11,7 +11,8 @@ fn rule_ids_are_unique_and_kebab_case() {
     for r in RULES {
         assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
         assert!(
-            r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            r.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !r.id.starts_with('-')
                 && !r.id.ends_with('-'),
             "rule id {} is not kebab-case",
@@ -23,14 +24,26 @@ fn rule_ids_are_unique_and_kebab_case() {
 #[test]
 fn rule_texts_follow_conventions() {
     for r in RULES {
-        assert!(!r.title.ends_with('.'), "{}: title ends with a period", r.id);
+        assert!(
+            !r.title.ends_with('.'),
+            "{}: title ends with a period",
+            r.id
+        );
         assert!(
             r.title.chars().next().is_some_and(|c| !c.is_uppercase()),
             "{}: title starts with a capital",
             r.id
         );
-        assert!(r.explanation.len() >= 80, "{}: explanation too short to help anyone", r.id);
-        assert!(r.remediation.len() >= 40, "{}: remediation too short to help anyone", r.id);
+        assert!(
+            r.explanation.len() >= 80,
+            "{}: explanation too short to help anyone",
+            r.id
+        );
+        assert!(
+            r.remediation.len() >= 40,
+            "{}: remediation too short to help anyone",
+            r.id
+        );
     }
 }
 
@@ -45,7 +58,10 @@ fn the_catalog_ids_are_all_registered() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter(|id| !RULES.iter().any(|r| r.id == *id))
         .collect();
-    assert!(missing.is_empty(), "catalog rules not implemented: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "catalog rules not implemented: {missing:?}"
+    );
 }
 
 #[test]

@@ -19,11 +19,23 @@ fn split(entry: &str) -> (String, Vec<String>) {
 #[test]
 fn every_rule_declares_a_firing_and_a_quiet_capture() {
     for rule in RULES {
-        assert!(!rule.fires_on.is_empty(), "rule {} has no capture that triggers it", rule.id);
-        assert!(!rule.quiet_on.is_empty(), "rule {} has no capture where it must stay quiet", rule.id);
+        assert!(
+            !rule.fires_on.is_empty(),
+            "rule {} has no capture that triggers it",
+            rule.id
+        );
+        assert!(
+            !rule.quiet_on.is_empty(),
+            "rule {} has no capture where it must stay quiet",
+            rule.id
+        );
         for entry in rule.fires_on.iter().chain(rule.quiet_on.iter()) {
             let (file, _) = split(entry);
-            assert!(capture(&file).is_file(), "rule {}: captures/{file} does not exist", rule.id);
+            assert!(
+                capture(&file).is_file(),
+                "rule {}: captures/{file} does not exist",
+                rule.id
+            );
         }
     }
 }
@@ -43,7 +55,10 @@ fn rules_fire_on_their_captures() {
             }
             for f in &found {
                 assert!(
-                    !f["evidence"]["frames"].as_array().is_none_or(|a| a.is_empty()) || f["connection"].is_null(),
+                    !f["evidence"]["frames"]
+                        .as_array()
+                        .is_none_or(|a| a.is_empty())
+                        || f["connection"].is_null(),
                     "{} on {entry}: a connection finding without frames",
                     rule.id
                 );
@@ -61,13 +76,32 @@ fn rules_fire_on_their_captures() {
                     })
                 })
                 .collect();
-            let name = format!("{}__{}", rule.id, file.trim_end_matches(".pcap").trim_end_matches(".pcapng"));
+            let mut name = format!(
+                "{}__{}",
+                rule.id,
+                file.trim_end_matches(".pcap").trim_end_matches(".pcapng")
+            );
+            for opt in &extra {
+                let word: String = opt
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(opt)
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                name.push('_');
+                name.push_str(word.trim_matches('-'));
+            }
             insta::with_settings!({ snapshot_suffix => "", prepend_module_to_snapshot => false }, {
                 insta::assert_json_snapshot!(name, snap);
             });
         }
     }
-    assert!(failures.is_empty(), "rules that did not fire:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "rules that did not fire:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -83,12 +117,21 @@ fn rules_stay_quiet_where_declared() {
             }
         }
     }
-    assert!(failures.is_empty(), "rules that fired where they must stay quiet:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "rules that fired where they must stay quiet:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn success_captures_have_no_error_findings() {
-    for name in ["tls12-ok.pcap", "tls13-ok.pcap", "mtls12-ok.pcap", "mtls13-ok.pcap"] {
+    for name in [
+        "tls12-ok.pcap",
+        "tls13-ok.pcap",
+        "mtls12-ok.pcap",
+        "mtls13-ok.pcap",
+    ] {
         let analysis = analyze_json(&capture(name), &[]);
         let errors: Vec<_> = analysis["findings"]
             .as_array()

@@ -6,7 +6,8 @@ mod common;
 
 #[test]
 fn committed_schema_is_fresh() {
-    let committed = std::fs::read_to_string(common::root().join("docs/tlsdiag.schema.json")).unwrap_or_default();
+    let committed = std::fs::read_to_string(common::root().join("docs/tlsdiag.schema.json"))
+        .unwrap_or_default();
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap_or_default();
     assert!(
         committed == tlsdiag::model::json_schema(),
@@ -29,7 +30,11 @@ fn every_capture_output_validates_against_the_schema() {
     dir.sort();
     for path in dir {
         let out = common::analyze_json(&path, &[]);
-        let errors: Vec<String> = validator.iter_errors(&out).take(5).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&out)
+            .take(5)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
         assert_eq!(out["schema_version"], tlsdiag::model::SCHEMA_VERSION);
         checked += 1;

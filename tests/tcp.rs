@@ -509,25 +509,31 @@ fn syn_with_data_delivers_it_at_offset_zero() {
 }
 
 #[test]
-fn syn_answered_by_rst_is_refused() {
+fn syn_answered_by_rst_is_refused_and_each_retry_is_an_attempt() {
     let segs = vec![
         c2s(1000, 0, "S", b""),
         s2c(0, 1001, "RA", b""),
-        c2s(1000, 0, "S", b""), // client retries with the same ISN: same connection
+        c2s(1000, 0, "S", b""), // the client retries with the same ISN: a new attempt
         s2c(0, 1001, "RA", b""),
     ];
     let rec = run(segs);
-    assert_eq!(rec.closed.len(), 1);
-    let c = rec.conn(1);
-    assert!(c.refused);
     assert_eq!(
-        c.end,
-        TcpEnd::Rst {
-            by: Side::Server,
-            frame: FrameNo(2)
-        }
+        rec.closed.len(),
+        2,
+        "each refused attempt is its own connection"
     );
-    assert_eq!(c.to_server.packets, 2);
+    for (id, rst) in [(1, 2), (2, 4)] {
+        let c = rec.conn(id);
+        assert!(c.refused, "attempt {id}");
+        assert_eq!(
+            c.end,
+            TcpEnd::Rst {
+                by: Side::Server,
+                frame: FrameNo(rst)
+            }
+        );
+        assert_eq!(c.to_server.packets, 1);
+    }
 }
 
 #[test]

@@ -83,7 +83,7 @@ pub struct CaptureSummary {
 /// A fatal error: the input cannot be read as a capture at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{name}: cannot open: {source}")]
+    #[error("{name}: cannot open")]
     Open {
         name: String,
         source: std::io::Error,

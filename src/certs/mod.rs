@@ -33,7 +33,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

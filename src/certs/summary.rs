@@ -103,7 +103,9 @@ impl SubjectAltNames {
 }
 
 /// Public key algorithm family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyType {
     Rsa,
@@ -138,7 +140,9 @@ pub struct SignatureInfo {
 }
 
 /// Basic constraints extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 pub struct BasicConstraints {
     pub ca: bool,
     pub path_len: Option<u32>,

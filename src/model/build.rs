@@ -19,7 +19,9 @@ pub fn build(mut tcp: TcpConnection, session: Option<TlsSession>, certs: &CertCa
     if swapped {
         swap_roles(&mut tcp);
     }
-    let tls = session.as_ref().and_then(|s| tls_facts(s, swapped, &tcp, certs));
+    let tls = session
+        .as_ref()
+        .and_then(|s| tls_facts(s, swapped, &tcp, certs));
     let outcome = outcome(&tcp, tls.as_ref());
     let history = history(&tcp, tls.as_ref());
     Connection {
@@ -56,19 +58,32 @@ fn swap_roles(t: &mut TcpConnection) {
     }
     t.one_sided = t.one_sided.map(Dir::flip);
     t.end = match t.end {
-        TcpEnd::Fin { by, frame } => TcpEnd::Fin { by: by.other(), frame },
-        TcpEnd::Rst { by, frame } => TcpEnd::Rst { by: by.other(), frame },
+        TcpEnd::Fin { by, frame } => TcpEnd::Fin {
+            by: by.other(),
+            frame,
+        },
+        TcpEnd::Rst { by, frame } => TcpEnd::Rst {
+            by: by.other(),
+            frame,
+        },
         other => other,
     };
 }
 
 /// Who sent in TCP direction `dir`, after any role swap.
 fn sender(dir: Dir, swapped: bool) -> Side {
-    if swapped { dir.flip().sender() } else { dir.sender() }
+    if swapped {
+        dir.flip().sender()
+    } else {
+        dir.sender()
+    }
 }
 
 fn named(v: &tls::IanaValue) -> Named {
-    Named { id: v.id, name: v.name.clone() }
+    Named {
+        id: v.id,
+        name: v.name.clone(),
+    }
 }
 
 fn named_list(v: &[tls::IanaValue]) -> Vec<Named> {
@@ -132,7 +147,15 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
         key_share_groups: named_list(&ch.key_share_groups),
         signature_algorithms: named_list(&ch.signature_algorithms),
         alpn: ch.alpn.clone(),
-        extensions: ch.extensions.iter().filter(|e| !e.grease).map(|e| Named { id: e.id, name: e.name.clone() }).collect(),
+        extensions: ch
+            .extensions
+            .iter()
+            .filter(|e| !e.grease)
+            .map(|e| Named {
+                id: e.id,
+                name: e.name.clone(),
+            })
+            .collect(),
         fallback_scsv: ch.fallback_scsv,
         renegotiation_info: ch.renegotiation_info || ch.renegotiation_scsv,
         session_id_len: ch.session_id.len() / 2,
@@ -144,7 +167,12 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
     }
 }
 
-fn server_choice(sh: &tls::ServerHello, client_session_id: Option<&str>, frame: FrameNo, ts: Timestamp) -> ServerChoice {
+fn server_choice(
+    sh: &tls::ServerHello,
+    client_session_id: Option<&str>,
+    frame: FrameNo,
+    ts: Timestamp,
+) -> ServerChoice {
     let exts: Vec<u16> = sh.extensions.iter().map(|e| e.id).collect();
     let (ja3s, ja3s_hash) = fingerprint::ja3s(sh.legacy_version.id, sh.cipher_suite.id, &exts);
     ServerChoice {
@@ -154,33 +182,66 @@ fn server_choice(sh: &tls::ServerHello, client_session_id: Option<&str>, frame: 
         cipher_suite: named(&sh.cipher_suite),
         group: sh.key_share_group.as_ref().map(named),
         alpn: sh.alpn.clone(),
-        extensions: sh.extensions.iter().map(|e| Named { id: e.id, name: e.name.clone() }).collect(),
+        extensions: sh
+            .extensions
+            .iter()
+            .map(|e| Named {
+                id: e.id,
+                name: e.name.clone(),
+            })
+            .collect(),
         downgrade_sentinel: sh.downgrade_sentinel.clone(),
-        session_id_echoed: !sh.session_id.is_empty() && client_session_id == Some(sh.session_id.as_str()),
+        session_id_echoed: !sh.session_id.is_empty()
+            && client_session_id == Some(sh.session_id.as_str()),
         ja3s,
         ja3s_hash,
     }
 }
 
-fn chain(c: &tls::Certificate, frame: FrameNo, ts: Timestamp, decrypted: bool, certs: &CertCache) -> Chain {
-    let certificates: Vec<Cert> = c.certificates.iter().map(|e| Cert { summary: certs.get(&e.der) }).collect();
+fn chain(
+    c: &tls::Certificate,
+    frame: FrameNo,
+    ts: Timestamp,
+    decrypted: bool,
+    certs: &CertCache,
+) -> Chain {
+    let certificates: Vec<Cert> = c
+        .certificates
+        .iter()
+        .map(|e| Cert {
+            summary: certs.get(&e.der),
+        })
+        .collect();
     let total_size = c.certificates.iter().map(|e| e.der.len()).sum();
     let mut malformed = c.malformed.clone();
     if c.certificates_dropped > 0 {
-        let note = format!("{} more certificates were not kept (per-chain limit)", c.certificates_dropped);
+        let note = format!(
+            "{} more certificates were not kept (per-chain limit)",
+            c.certificates_dropped
+        );
         malformed = Some(match malformed {
             Some(m) => format!("{m}; {note}"),
             None => note,
         });
     }
-    Chain { frame, ts, certificates, total_size, malformed, decrypted }
+    Chain {
+        frame,
+        ts,
+        certificates,
+        total_size,
+        malformed,
+        decrypted,
+    }
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
 }
 
 fn dn_text(dn: &tls::DistinguishedName) -> String {
@@ -272,26 +333,45 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                     frame,
                     ts,
                     ca_names: cr.certificate_authorities.iter().map(dn_text).collect(),
-                    certificate_types: cr.certificate_types.iter().map(|x| cert_type_name(*x)).collect(),
+                    certificate_types: cr
+                        .certificate_types
+                        .iter()
+                        .map(|x| cert_type_name(*x))
+                        .collect(),
                     signature_algorithms: named_list(&cr.signature_algorithms),
                     decrypted: m.decrypted,
                 });
             }
             _ => {}
         }
-        t.timeline.push(TimelineEntry { frame, ts, sender: who, what, decrypted: m.decrypted });
+        t.timeline.push(TimelineEntry {
+            frame,
+            ts,
+            sender: who,
+            what,
+            decrypted: m.decrypted,
+        });
     }
     t.renegotiations = client_hellos.saturating_sub(1 + u32::from(t.hello_retry.is_some()));
     // In TLS 1.2 a renegotiation runs inside the encrypted session; without
     // keys it shows as another ChangeCipherSpec from both sides.
     let ccs_by = |who: Side| s.ccs.iter().filter(|c| side(c.dir) == who).count();
     let ccs_rounds = ccs_by(Side::Client).min(ccs_by(Side::Server)) as u32;
-    let tls13_negotiated = t.version.as_ref().is_some_and(|v| tls::enums::is_tls13(v.id));
+    let tls13_negotiated = t
+        .version
+        .as_ref()
+        .is_some_and(|v| tls::enums::is_tls13(v.id));
     if !tls13_negotiated {
         t.renegotiations = t.renegotiations.max(ccs_rounds.saturating_sub(1));
     }
     for c in &s.ccs {
-        t.timeline.push(TimelineEntry { frame: c.frame, ts: c.ts, sender: side(c.dir), what: "ChangeCipherSpec".into(), decrypted: false });
+        t.timeline.push(TimelineEntry {
+            frame: c.frame,
+            ts: c.ts,
+            sender: side(c.dir),
+            what: "ChangeCipherSpec".into(),
+            decrypted: false,
+        });
     }
     for r in &s.encrypted_records {
         t.encrypted_flight.push(EncryptedRecord {
@@ -312,7 +392,10 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         }
     }
     for a in &s.alerts {
-        let desc = a.description.map(|d| Named { id: u16::from(d), name: a.description_name.clone() });
+        let desc = a.description.map(|d| Named {
+            id: u16::from(d),
+            name: a.description_name.clone(),
+        });
         let label = match (&desc, a.encrypted) {
             (Some(d), _) => format!("Alert({})", d.label()),
             (None, true) => "Alert(encrypted)".to_string(),
@@ -327,7 +410,13 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             encrypted: a.encrypted,
             after: None,
         });
-        t.timeline.push(TimelineEntry { frame: a.frame, ts: a.ts, sender: side(a.dir), what: label, decrypted: false });
+        t.timeline.push(TimelineEntry {
+            frame: a.frame,
+            ts: a.ts,
+            sender: side(a.dir),
+            what: label,
+            decrypted: false,
+        });
     }
     t.timeline.sort_by_key(|e| e.frame);
     // The last handshake message before each alert: what the alert answers.
@@ -345,15 +434,28 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             .map(|e| format!("{} {}", e.sender, e.what));
     }
     if let Some(n) = s.not_tls.first() {
-        t.not_tls = Some(NotTls { sender: side(n.dir), frame: n.frame, kind: n.kind.clone(), preview: n.preview.clone() });
+        t.not_tls = Some(NotTls {
+            sender: side(n.dir),
+            frame: n.frame,
+            kind: n.kind.clone(),
+            preview: n.preview.clone(),
+        });
     }
     for m in &s.malformed {
-        t.malformed.push(Warning { frame: Some(m.frame), message: format!("{}: {}", side(m.dir), m.message) });
+        t.malformed.push(Warning {
+            frame: Some(m.frame),
+            message: format!("{}: {}", side(m.dir), m.message),
+        });
     }
     for g in &s.gaps_in_handshake {
         t.malformed.push(Warning {
             frame: None,
-            message: format!("{} bytes missing from the {}'s handshake at stream offset {}", g.len, side(g.dir), g.offset),
+            message: format!(
+                "{} bytes missing from the {}'s handshake at stream offset {}",
+                g.len,
+                side(g.dir),
+                g.offset
+            ),
         });
     }
     let (cs, sc) = if swapped {
@@ -366,9 +468,15 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         bytes_to_server: cs.app_data_bytes,
         records_to_client: sc.app_data_records,
         bytes_to_client: sc.app_data_bytes,
-        first_frame: [cs.first_app_data_frame, sc.first_app_data_frame].into_iter().flatten().min(),
+        first_frame: [cs.first_app_data_frame, sc.first_app_data_frame]
+            .into_iter()
+            .flatten()
+            .min(),
     };
-    let tls13 = t.version.as_ref().is_some_and(|v| tls::enums::is_tls13(v.id));
+    let tls13 = t
+        .version
+        .as_ref()
+        .is_some_and(|v| tls::enums::is_tls13(v.id));
     let any_decrypted = s.messages.iter().any(|m| m.decrypted);
     t.encrypted_handshake = tls13 && !any_decrypted;
     t.resumed = match &t.server_hello {
@@ -378,7 +486,11 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
     };
     t.handshake_complete = handshake_complete(&t, cs, sc, tls13, tcp);
     t.durations = durations(&t);
-    if t.client_hello.is_none() && t.server_hello.is_none() && t.alerts.is_empty() && t.not_tls.is_some() {
+    if t.client_hello.is_none()
+        && t.server_hello.is_none()
+        && t.alerts.is_empty()
+        && t.not_tls.is_some()
+    {
         // Only non-TLS bytes: keep the facts (for not-tls) but no TLS handshake.
     }
     Some(t)
@@ -388,14 +500,21 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
 /// type + 16-byte AEAD tag = 19; a little room for padding).
 pub const ALERT_RECORD_MAX: usize = 32;
 
-fn handshake_complete(t: &Tls, cs: &tls::RecordStats, sc: &tls::RecordStats, tls13: bool, tcp: &TcpConnection) -> bool {
+fn handshake_complete(
+    t: &Tls,
+    cs: &tls::RecordStats,
+    sc: &tls::RecordStats,
+    tls13: bool,
+    tcp: &TcpConnection,
+) -> bool {
     if t.server_hello.is_none() {
         return false;
     }
     let fatal_plain = t.alerts.iter().any(|a| !a.encrypted && a.level == "fatal");
     if !tls13 {
         // Both sides switched to encryption and sent their Finished.
-        let both_finished = cs.encrypted_handshake_records > 0 && sc.encrypted_handshake_records > 0;
+        let both_finished =
+            cs.encrypted_handshake_records > 0 && sc.encrypted_handshake_records > 0;
         let data_both = cs.app_data_records > 0 && sc.app_data_records > 0;
         return (both_finished || data_both) && !fatal_plain;
     }
@@ -413,12 +532,20 @@ fn handshake_complete(t: &Tls, cs: &tls::RecordStats, sc: &tls::RecordStats, tls
 /// than an alert after it, or the client sends application data and the
 /// server answers.
 fn tls13_inferred_complete(t: &Tls, _tcp: &TcpConnection) -> bool {
-    let Some(client_first) = t.encrypted_flight.iter().find(|r| r.sender == Side::Client && r.content_type == 23) else {
+    let Some(client_first) = t
+        .encrypted_flight
+        .iter()
+        .find(|r| r.sender == Side::Client && r.content_type == 23)
+    else {
         return false;
     };
-    let after: Vec<&EncryptedRecord> =
-        t.encrypted_flight.iter().filter(|r| r.sender == Side::Server && r.frame > client_first.frame).collect();
-    after.iter().any(|r| r.len > ALERT_RECORD_MAX) || (after.len() >= 2 && t.application_data.records_to_server >= 2)
+    let after: Vec<&EncryptedRecord> = t
+        .encrypted_flight
+        .iter()
+        .filter(|r| r.sender == Side::Server && r.frame > client_first.frame)
+        .collect();
+    after.iter().any(|r| r.len > ALERT_RECORD_MAX)
+        || (after.len() >= 2 && t.application_data.records_to_server >= 2)
 }
 
 /// The small encrypted record the server sent right after the client's
@@ -427,10 +554,13 @@ pub fn tls13_inferred_alert(t: &Tls) -> Option<&EncryptedRecord> {
     if t.handshake_complete || !t.encrypted_handshake {
         return None;
     }
-    let client_first = t.encrypted_flight.iter().find(|r| r.sender == Side::Client && r.content_type == 23)?;
-    t.encrypted_flight
+    let client_first = t
+        .encrypted_flight
         .iter()
-        .find(|r| r.sender == Side::Server && r.frame > client_first.frame && r.len <= ALERT_RECORD_MAX)
+        .find(|r| r.sender == Side::Client && r.content_type == 23)?;
+    t.encrypted_flight.iter().find(|r| {
+        r.sender == Side::Server && r.frame > client_first.frame && r.len <= ALERT_RECORD_MAX
+    })
 }
 
 fn durations(t: &Tls) -> Durations {
@@ -451,7 +581,10 @@ fn durations(t: &Tls) -> Durations {
     } else {
         None
     };
-    Durations { client_hello_to_server_hello_ms: sh, client_hello_to_finished_ms: fin }
+    Durations {
+        client_hello_to_server_hello_ms: sh,
+        client_hello_to_finished_ms: fin,
+    }
 }
 
 fn end_as_outcome(tcp: &TcpConnection) -> Option<EndedBy> {
@@ -463,7 +596,11 @@ fn end_as_outcome(tcp: &TcpConnection) -> Option<EndedBy> {
 }
 
 fn version_label(t: &Tls) -> String {
-    let v = t.version.as_ref().map(Named::label).unwrap_or_else(|| "unknown version".into());
+    let v = t
+        .version
+        .as_ref()
+        .map(Named::label)
+        .unwrap_or_else(|| "unknown version".into());
     match &t.cipher_suite {
         Some(c) => format!("{v}, {}", c.label()),
         None => v,
@@ -471,7 +608,11 @@ fn version_label(t: &Tls) -> String {
 }
 
 fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
-    let o = |status, reason: String, ended_by| Outcome { status, reason, ended_by };
+    let o = |status, reason: String, ended_by| Outcome {
+        status,
+        reason,
+        ended_by,
+    };
     if tcp.refused {
         let frame = match tcp.end {
             TcpEnd::Rst { frame, .. } => frame,
@@ -479,12 +620,19 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
         };
         return o(
             Status::Failed,
-            format!("connection refused: the server answered the SYN with a RST (nothing listening on port {})", tcp.server.port()),
+            format!(
+                "connection refused: the server answered the SYN with a RST (nothing listening on port {})",
+                tcp.server.port()
+            ),
             Some(EndedBy::Refused { frame }),
         );
     }
     let no_payload = tcp.to_server.bytes == 0 && tcp.to_client.bytes == 0;
-    if tcp.syn_frame.is_some() && tcp.synack_frame.is_none() && no_payload && tcp.to_client.packets == 0 {
+    if tcp.syn_frame.is_some()
+        && tcp.synack_frame.is_none()
+        && no_payload
+        && tcp.to_client.packets == 0
+    {
         return o(
             Status::Failed,
             "no answer: the SYN was never answered (filtered, wrong address, or the server is down)".into(),
@@ -493,17 +641,35 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
     }
     let Some(t) = tls else {
         return if no_payload {
-            o(Status::NoData, "TCP connected but no data was exchanged".into(), end_as_outcome(tcp))
+            o(
+                Status::NoData,
+                "TCP connected but no data was exchanged".into(),
+                end_as_outcome(tcp),
+            )
         } else {
-            o(Status::NotTls, "the data on this connection is not TLS".into(), end_as_outcome(tcp))
+            o(
+                Status::NotTls,
+                "the data on this connection is not TLS".into(),
+                end_as_outcome(tcp),
+            )
         };
     };
     if t.client_hello.is_none() && t.server_hello.is_none() && t.not_tls.is_some() {
-        let n = t.not_tls.as_ref().map(|n| format!("the {} sent {} instead of TLS", n.sender, n.kind.replace('_', " ")));
+        let n = t.not_tls.as_ref().map(|n| {
+            format!(
+                "the {} sent {} instead of TLS",
+                n.sender,
+                n.kind.replace('_', " ")
+            )
+        });
         return o(Status::NotTls, n.unwrap_or_default(), end_as_outcome(tcp));
     }
     if t.handshake_complete {
-        return o(Status::Completed, format!("handshake completed ({})", version_label(t)), None);
+        return o(
+            Status::Completed,
+            format!("handshake completed ({})", version_label(t)),
+            None,
+        );
     }
     if let Some(dir) = tcp.one_sided {
         return o(
@@ -518,7 +684,11 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
     if let Some(n) = &t.not_tls {
         return o(
             Status::Failed,
-            format!("the {} answered with {} instead of TLS", n.sender, n.kind.replace('_', " ")),
+            format!(
+                "the {} answered with {} instead of TLS",
+                n.sender,
+                n.kind.replace('_', " ")
+            ),
             end_as_outcome(tcp),
         );
     }
@@ -535,20 +705,43 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
             end_as_outcome(tcp),
         );
     }
-    if let Some(a) = t.alerts.iter().find(|a| a.level == "fatal" || (a.encrypted && t.client_hello.is_some())) {
-        let desc = a.description.as_ref().map(Named::label).unwrap_or_else(|| "encrypted alert".into());
-        let after = a.after.as_ref().map(|x| format!(" after the {x}")).unwrap_or_default();
+    if let Some(a) = t
+        .alerts
+        .iter()
+        .find(|a| a.level == "fatal" || (a.encrypted && t.client_hello.is_some()))
+    {
+        let desc = a
+            .description
+            .as_ref()
+            .map(Named::label)
+            .unwrap_or_else(|| "encrypted alert".into());
+        let after = a
+            .after
+            .as_ref()
+            .map(|x| format!(" after the {x}"))
+            .unwrap_or_default();
         return o(
             Status::Failed,
             format!("the {} sent a fatal alert {desc}{after}", a.sender),
-            Some(EndedBy::Alert { by: a.sender, frame: a.frame, description: desc }),
+            Some(EndedBy::Alert {
+                by: a.sender,
+                frame: a.frame,
+                description: desc,
+            }),
         );
     }
     if let Some(r) = tls13_inferred_alert(t) {
         return o(
             Status::Failed,
-            format!("the server sent a small encrypted record ({} bytes) right after the client's flight: most likely an alert", r.len),
-            Some(EndedBy::Alert { by: Side::Server, frame: r.frame, description: "encrypted alert (inferred)".into() }),
+            format!(
+                "the server sent a small encrypted record ({} bytes) right after the client's flight: most likely an alert",
+                r.len
+            ),
+            Some(EndedBy::Alert {
+                by: Side::Server,
+                frame: r.frame,
+                description: "encrypted alert (inferred)".into(),
+            }),
         );
     }
     if let Some(e) = end_as_outcome(tcp) {
@@ -558,7 +751,11 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
             _ => ("ended", Side::Server),
         };
         if t.client_hello.is_some() {
-            return o(Status::Failed, format!("the {by} {kind} the connection before the handshake finished"), Some(e));
+            return o(
+                Status::Failed,
+                format!("the {by} {kind} the connection before the handshake finished"),
+                Some(e),
+            );
         }
     }
     let reason = if !tcp.gaps.is_empty() {
@@ -629,7 +826,11 @@ fn history(tcp: &TcpConnection, tls: Option<&Tls>) -> String {
             }
             current = Some(e.sender);
             if code == "E" && run.last().is_some_and(|l| l.starts_with('E')) {
-                let n: u32 = run.last().and_then(|l| l.strip_prefix("E×")).and_then(|n| n.parse().ok()).unwrap_or(1);
+                let n: u32 = run
+                    .last()
+                    .and_then(|l| l.strip_prefix("E×"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
                 if let Some(l) = run.last_mut() {
                     *l = format!("E×{}", n + 1);
                 }

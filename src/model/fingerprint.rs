@@ -61,7 +61,10 @@ fn alpn_chars(alpn: Option<&[u8]>) -> String {
         format!("{}{}", first as char, last as char)
     } else {
         let h = hex(v);
-        let (a, b) = (h.chars().next().unwrap_or('0'), h.chars().last().unwrap_or('0'));
+        let (a, b) = (
+            h.chars().next().unwrap_or('0'),
+            h.chars().last().unwrap_or('0'),
+        );
         format!("{a}{b}")
     }
 }
@@ -75,15 +78,33 @@ pub fn ja4(ch: &ClientHelloNumbers<'_>) -> String {
         .filter(|v| !is_grease(*v))
         .max()
         .unwrap_or(ch.legacy_version);
-    let ciphers: Vec<u16> = ch.cipher_suites.iter().copied().filter(|c| !is_grease(*c)).collect();
-    let exts: Vec<u16> = ch.extensions.iter().copied().filter(|e| !is_grease(*e)).collect();
+    let ciphers: Vec<u16> = ch
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|c| !is_grease(*c))
+        .collect();
+    let exts: Vec<u16> = ch
+        .extensions
+        .iter()
+        .copied()
+        .filter(|e| !is_grease(*e))
+        .collect();
     let mut sorted_ciphers = ciphers.clone();
     sorted_ciphers.sort_unstable();
     let cipher_str: Vec<String> = sorted_ciphers.iter().map(|c| format!("{c:04x}")).collect();
-    let mut sorted_exts: Vec<u16> = exts.iter().copied().filter(|e| *e != 0x0000 && *e != 0x0010).collect();
+    let mut sorted_exts: Vec<u16> = exts
+        .iter()
+        .copied()
+        .filter(|e| *e != 0x0000 && *e != 0x0010)
+        .collect();
     sorted_exts.sort_unstable();
     let ext_str: Vec<String> = sorted_exts.iter().map(|e| format!("{e:04x}")).collect();
-    let sig_str: Vec<String> = ch.signature_algorithms.iter().map(|s| format!("{s:04x}")).collect();
+    let sig_str: Vec<String> = ch
+        .signature_algorithms
+        .iter()
+        .map(|s| format!("{s:04x}"))
+        .collect();
     let mut ext_input = ext_str.join(",");
     if !sig_str.is_empty() {
         ext_input.push('_');
@@ -97,12 +118,19 @@ pub fn ja4(ch: &ClientHelloNumbers<'_>) -> String {
         exts.len().min(99),
         alpn_chars(ch.first_alpn),
         hash12(&cipher_str.join(",")),
-        if sorted_exts.is_empty() { "000000000000".to_string() } else { hash12(&ext_input) }
+        if sorted_exts.is_empty() {
+            "000000000000".to_string()
+        } else {
+            hash12(&ext_input)
+        }
     )
 }
 
 fn dash_join<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
-    v.into_iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-")
+    v.into_iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// JA3 string and its MD5.
@@ -121,7 +149,12 @@ pub fn ja3(ch: &ClientHelloNumbers<'_>) -> (String, String) {
 
 /// JA3S string and its MD5.
 pub fn ja3s(legacy_version: u16, cipher: u16, extensions: &[u16]) -> (String, String) {
-    let s = format!("{},{},{}", legacy_version, cipher, dash_join(extensions.iter()));
+    let s = format!(
+        "{},{},{}",
+        legacy_version,
+        cipher,
+        dash_join(extensions.iter())
+    );
     let h = hex(&Md5::digest(s.as_bytes()));
     (s, h)
 }
@@ -142,14 +175,16 @@ mod tests {
     #[test]
     fn ja4_spec_example() {
         let ciphers = [
-            0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d,
-            0x002f, 0x0035,
+            0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+            0x009c, 0x009d, 0x002f, 0x0035,
         ];
         let exts = [
-            0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01,
-            0x000b, 0x000a, 0x0015,
+            0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012,
+            0x002b, 0xff01, 0x000b, 0x000a, 0x0015,
         ];
-        let sigs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601];
+        let sigs = [
+            0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+        ];
         let ch = ClientHelloNumbers {
             legacy_version: 0x0303,
             supported_versions: &[0x0304, 0x0303],

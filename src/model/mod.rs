@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 mod build;
 pub mod fingerprint;
-pub use build::{build, message_name, tls13_inferred_alert, ALERT_RECORD_MAX};
+pub use build::{ALERT_RECORD_MAX, build, message_name, tls13_inferred_alert};
 
 /// Version of the JSON schema. Bump on any incompatible change, and say so
 /// in docs/json-schema.md.
@@ -72,7 +72,10 @@ pub struct Tool {
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "tlsdiag".into(), version: env!("CARGO_PKG_VERSION").into() }
+        Tool {
+            name: "tlsdiag".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 
@@ -106,14 +109,21 @@ impl FileFacts {
     pub fn from_summary(s: &CaptureSummary) -> Self {
         FileFacts {
             name: s.name.clone(),
-            format: serde_json::to_value(s.format).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            format: serde_json::to_value(s.format)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             compression: serde_json::to_value(s.compression)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
             frames: s.frames,
             bytes: s.captured_bytes,
-            link_types: s.linktypes.iter().map(|l| crate::capture::linktype_name(*l)).collect(),
+            link_types: s
+                .linktypes
+                .iter()
+                .map(|l| crate::capture::linktype_name(*l))
+                .collect(),
             ts_precision_digits: s.ts_precision_digits,
             file_truncated: s.file_truncated,
         }
@@ -172,13 +182,27 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EndedBy {
-    Alert { by: Side, frame: FrameNo, description: String },
-    Rst { by: Side, frame: FrameNo },
-    Fin { by: Side, frame: FrameNo },
+    Alert {
+        by: Side,
+        frame: FrameNo,
+        description: String,
+    },
+    Rst {
+        by: Side,
+        frame: FrameNo,
+    },
+    Fin {
+        by: Side,
+        frame: FrameNo,
+    },
     /// The SYN was answered by RST.
-    Refused { frame: FrameNo },
+    Refused {
+        frame: FrameNo,
+    },
     /// SYN(s) with no answer.
-    NoAnswer { frame: FrameNo },
+    NoAnswer {
+        frame: FrameNo,
+    },
     CaptureEnd,
 }
 
@@ -441,7 +465,10 @@ impl Summary {
     /// Counts connections by outcome and findings by severity.
     pub fn of(connections: &[Connection], findings: &[Finding]) -> Summary {
         use crate::rules::Severity;
-        let mut s = Summary { connections: connections.len(), ..Summary::default() };
+        let mut s = Summary {
+            connections: connections.len(),
+            ..Summary::default()
+        };
         for c in connections {
             if c.tls.is_some() {
                 s.tls_connections += 1;
@@ -469,6 +496,9 @@ impl Summary {
 /// `docs/tlsdiag.schema.json`; a test keeps it fresh.
 pub fn json_schema() -> serde_json::Value {
     let mut schema = schemars::schema_for!(Analysis);
-    schema.insert("$id".into(), format!("https://tlsdiag.invalid/schema/v{SCHEMA_VERSION}/analysis.json").into());
+    schema.insert(
+        "$id".into(),
+        format!("https://tlsdiag.invalid/schema/v{SCHEMA_VERSION}/analysis.json").into(),
+    );
     schema.to_value()
 }

@@ -31,7 +31,12 @@ struct CaptureLine<'a> {
 
 /// One JSON object per connection per line, then one line for the capture.
 pub fn write_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
-    let name = analysis.capture.files.first().map(|f| f.name.as_str()).unwrap_or("");
+    let name = analysis
+        .capture
+        .files
+        .first()
+        .map(|f| f.name.as_str())
+        .unwrap_or("");
     let mut by_conn: std::collections::HashMap<_, Vec<&Finding>> = std::collections::HashMap::new();
     let mut wide = Vec::new();
     for f in &analysis.findings {
@@ -50,7 +55,12 @@ pub fn write_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;
     }
-    let line = CaptureLine { schema_version: SCHEMA_VERSION, capture: name, summary: &analysis.summary, findings: wide };
+    let line = CaptureLine {
+        schema_version: SCHEMA_VERSION,
+        capture: name,
+        summary: &analysis.summary,
+        findings: wide,
+    };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }

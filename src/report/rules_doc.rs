@@ -31,7 +31,13 @@ impl<'a> From<&'a Rule> for RuleDoc<'a> {
 pub fn write_table(out: &mut dyn Write) -> io::Result<()> {
     let width = RULES.iter().map(|r| r.id.len()).max().unwrap_or(10);
     for r in RULES {
-        writeln!(out, "{:<width$}  {:<7}  {}", r.id, r.severity.as_str(), r.title)?;
+        writeln!(
+            out,
+            "{:<width$}  {:<7}  {}",
+            r.id,
+            r.severity.as_str(),
+            r.title
+        )?;
     }
     Ok(())
 }
@@ -56,7 +62,10 @@ pub fn write_explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `docs/rules.md`: generated, never edited by hand (a test checks it is fresh).
@@ -68,15 +77,25 @@ pub fn markdown() -> String {
     s.push_str("Severity: `error` explains why a handshake failed; `warning` is a defect that will fail somewhere or soon; `info` is context worth knowing.\n\n");
     s.push_str("| id | severity | title |\n|---|---|---|\n");
     for r in RULES {
-        s.push_str(&format!("| [`{}`](#{}) | {} | {} |\n", r.id, r.id, r.severity, r.title));
+        s.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} |\n",
+            r.id, r.id, r.severity, r.title
+        ));
     }
     for r in RULES {
         s.push_str(&format!("\n## {}\n\n", r.id));
-        s.push_str(&format!("**Severity:** {}. **Title:** {}\n\n", r.severity, r.title));
+        s.push_str(&format!(
+            "**Severity:** {}. **Title:** {}\n\n",
+            r.severity, r.title
+        ));
         s.push_str(&format!("**What it means.** {}\n\n", r.explanation));
         s.push_str(&format!("**How to fix it.** {}\n", r.remediation));
         if !r.fires_on.is_empty() {
-            let list: Vec<String> = r.fires_on.iter().map(|c| format!("`captures/{c}`")).collect();
+            let list: Vec<String> = r
+                .fires_on
+                .iter()
+                .map(|c| format!("`captures/{c}`"))
+                .collect();
             s.push_str(&format!("\n**Example capture:** {}\n", list.join(", ")));
         }
     }

@@ -47,7 +47,11 @@ pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io:
     }
     for w in &analysis.capture.warnings {
         match w.frame {
-            Some(f) => writeln!(out, "{WARNING}warning{WARNING:#}: frame {f}: {}", terminal(&w.message))?,
+            Some(f) => writeln!(
+                out,
+                "{WARNING}warning{WARNING:#}: frame {f}: {}",
+                terminal(&w.message)
+            )?,
             None => writeln!(out, "{WARNING}warning{WARNING:#}: {}", terminal(&w.message))?,
         }
     }
@@ -74,7 +78,10 @@ fn group_findings(findings: &[Finding]) -> Vec<Group<'_>> {
             Some(&i) => order[i].others.push(f),
             None => {
                 index.insert(key, order.len());
-                order.push(Group { first: f, others: Vec::new() });
+                order.push(Group {
+                    first: f,
+                    others: Vec::new(),
+                });
             }
         }
     }
@@ -88,7 +95,11 @@ fn frames_text(f: &Finding) -> String {
         (Some(a), Some(b)) if fr.len() == 2 => format!("frames {a}, {b}"),
         (Some(a), Some(b)) => {
             let list: Vec<String> = fr.iter().map(|n| n.to_string()).collect();
-            if list.len() <= 6 { format!("frames {}", list.join(", ")) } else { format!("frames {a}–{b}") }
+            if list.len() <= 6 {
+                format!("frames {}", list.join(", "))
+            } else {
+                format!("frames {a}–{b}")
+            }
         }
         _ => String::new(),
     }
@@ -108,7 +119,11 @@ fn location(analysis: &Analysis, f: &Finding) -> String {
     if let Some(ts) = f.evidence.first_ts {
         parts.push(ts.human());
     }
-    let sep = if conn.is_some() && !parts.is_empty() { ", " } else { "" };
+    let sep = if conn.is_some() && !parts.is_empty() {
+        ", "
+    } else {
+        ""
+    };
     format!("{head}{sep}{})", parts.join(", "))
 }
 
@@ -116,10 +131,25 @@ fn write_finding(out: &mut dyn Write, analysis: &Analysis, g: &Group<'_>) -> io:
     let f = g.first;
     let st = sev_style(f.severity);
     let inferred = if f.inferred { " (inferred)" } else { "" };
-    writeln!(out, "{st}{}[{}]{st:#}{BOLD}: {}{inferred}{BOLD:#}", f.severity, f.rule, terminal(&f.title))?;
-    writeln!(out, "  {BLUE}-->{BLUE:#} {}", terminal(&location(analysis, f)))?;
+    writeln!(
+        out,
+        "{st}{}[{}]{st:#}{BOLD}: {}{inferred}{BOLD:#}",
+        f.severity,
+        f.rule,
+        terminal(&f.title)
+    )?;
+    writeln!(
+        out,
+        "  {BLUE}-->{BLUE:#} {}",
+        terminal(&location(analysis, f))
+    )?;
     if !g.others.is_empty() {
-        let ids: Vec<String> = g.others.iter().take(8).filter_map(|o| o.connection.map(|c| c.to_string())).collect();
+        let ids: Vec<String> = g
+            .others
+            .iter()
+            .take(8)
+            .filter_map(|o| o.connection.map(|c| c.to_string()))
+            .collect();
         let more = if g.others.len() > 8 { ", …" } else { "" };
         writeln!(
             out,
@@ -132,8 +162,16 @@ fn write_finding(out: &mut dyn Write, analysis: &Analysis, g: &Group<'_>) -> io:
     for fact in &f.evidence.facts {
         writeln!(out, "   {BLUE}={BLUE:#} {}", terminal(fact))?;
     }
-    writeln!(out, "   {BLUE}={BLUE:#} {BOLD}note{BOLD:#}: {}", terminal(&f.explanation))?;
-    writeln!(out, "   {BLUE}={BLUE:#} {BOLD}help{BOLD:#}: {}", terminal(&f.remediation))?;
+    writeln!(
+        out,
+        "   {BLUE}={BLUE:#} {BOLD}note{BOLD:#}: {}",
+        terminal(&f.explanation)
+    )?;
+    writeln!(
+        out,
+        "   {BLUE}={BLUE:#} {BOLD}help{BOLD:#}: {}",
+        terminal(&f.remediation)
+    )?;
     writeln!(out)
 }
 
@@ -141,9 +179,18 @@ fn write_finding(out: &mut dyn Write, analysis: &Analysis, g: &Group<'_>) -> io:
 pub fn connection_line(c: &Connection) -> String {
     let (sni, version, suite) = match &c.tls {
         Some(t) => (
-            t.sni.clone().map(|s| format!("sni={s}")).unwrap_or_else(|| "no-sni".into()),
-            t.version.as_ref().map(|v| v.label()).unwrap_or_else(|| "-".into()),
-            t.cipher_suite.as_ref().map(|v| v.label()).unwrap_or_else(|| "-".into()),
+            t.sni
+                .clone()
+                .map(|s| format!("sni={s}"))
+                .unwrap_or_else(|| "no-sni".into()),
+            t.version
+                .as_ref()
+                .map(|v| v.label())
+                .unwrap_or_else(|| "-".into()),
+            t.cipher_suite
+                .as_ref()
+                .map(|v| v.label())
+                .unwrap_or_else(|| "-".into()),
         ),
         None => ("-".into(), "-".into(), "-".into()),
     };
@@ -160,8 +207,16 @@ pub fn connection_line(c: &Connection) -> String {
     )
 }
 
-fn write_connections(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io::Result<()> {
-    let with_findings: std::collections::HashSet<_> = analysis.findings.iter().filter_map(|f| f.connection).collect();
+fn write_connections(
+    out: &mut dyn Write,
+    analysis: &Analysis,
+    opts: TextOptions,
+) -> io::Result<()> {
+    let with_findings: std::collections::HashSet<_> = analysis
+        .findings
+        .iter()
+        .filter_map(|f| f.connection)
+        .collect();
     let shown: Vec<&Connection> = analysis
         .connections
         .iter()
@@ -170,7 +225,15 @@ fn write_connections(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions
     if shown.is_empty() {
         return Ok(());
     }
-    writeln!(out, "{BOLD}connections{BOLD:#}{}:", if opts.all { "" } else { " (failed or with findings; --all for every one)" })?;
+    writeln!(
+        out,
+        "{BOLD}connections{BOLD:#}{}:",
+        if opts.all {
+            ""
+        } else {
+            " (failed or with findings; --all for every one)"
+        }
+    )?;
     for c in shown {
         let st = match c.outcome.status {
             Status::Failed | Status::NotTls => ERROR,

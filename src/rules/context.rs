@@ -16,7 +16,11 @@ pub struct RuleOptions {
 
 impl Default for RuleOptions {
     fn default() -> Self {
-        RuleOptions { expect_host: None, max_chain_depth: 4, max_cert_size: 16 * 1024 }
+        RuleOptions {
+            expect_host: None,
+            max_chain_depth: 4,
+            max_cert_size: 16 * 1024,
+        }
     }
 }
 

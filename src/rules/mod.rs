@@ -15,7 +15,19 @@ mod context;
 pub use context::{Context, RuleOptions};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Context worth knowing.
@@ -132,7 +144,12 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` with the rule's default severity and remediation.
-    pub fn new(rule: &Rule, conn: Option<ConnId>, title: impl Into<String>, explanation: impl Into<String>) -> Self {
+    pub fn new(
+        rule: &Rule,
+        conn: Option<ConnId>,
+        title: impl Into<String>,
+        explanation: impl Into<String>,
+    ) -> Self {
         Finding {
             rule: rule.id.to_string(),
             severity: rule.severity,
@@ -181,9 +198,9 @@ mod cross;
 mod mtls;
 mod names;
 mod params;
-mod transport;
 #[cfg(test)]
 pub(crate) mod testutil;
+mod transport;
 pub use all::RULES;
 
 /// Looks a rule up by id.
@@ -234,11 +251,19 @@ pub fn run(analysis: &Analysis, cx: &Context<'_>, sel: &Selection) -> Vec<Findin
             }
             Check::Capture(f) => f(analysis, cx, &mut out),
         }
-        debug_assert!(out[start..].iter().all(|f| f.rule == rule.id), "rule {} emitted a foreign id", rule.id);
+        debug_assert!(
+            out[start..].iter().all(|f| f.rule == rule.id),
+            "rule {} emitted a foreign id",
+            rule.id
+        );
     }
     for f in &mut out {
         if f.evidence.first_ts.is_none() {
-            f.evidence.first_ts = f.evidence.frames.first().and_then(|n| analysis.frame_time(f.connection, *n));
+            f.evidence.first_ts = f
+                .evidence
+                .frames
+                .first()
+                .and_then(|n| analysis.frame_time(f.connection, *n));
         }
     }
     out.sort_by(|a, b| {

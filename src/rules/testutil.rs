@@ -7,11 +7,17 @@ use crate::types::{ConnId, FrameNo, Side, Timestamp};
 
 /// 2026-03-01 10:22:03 UTC plus `ms` milliseconds.
 pub fn ts(ms: u64) -> Timestamp {
-    Timestamp::new(1_772_360_523 + (ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
+    Timestamp::new(
+        1_772_360_523 + (ms / 1000) as i64,
+        ((ms % 1000) * 1_000_000) as u32,
+    )
 }
 
 pub fn named(id: u16, name: &str) -> Named {
-    Named { id, name: Some(name.to_string()) }
+    Named {
+        id,
+        name: Some(name.to_string()),
+    }
 }
 
 /// A TCP connection 10.0.0.5:51514 → 10.0.0.9:443 with a 3-way handshake in frames 1–3
@@ -34,7 +40,10 @@ pub fn tcp(id: u32) -> TcpConnection {
         one_sided: None,
         to_server: DirStats::default(),
         to_client: DirStats::default(),
-        end: TcpEnd::Fin { by: Side::Client, frame: FrameNo(20) },
+        end: TcpEnd::Fin {
+            by: Side::Client,
+            frame: FrameNo(20),
+        },
         gaps: vec![],
         conflicts: vec![],
         ooo_bytes_dropped: 0,
@@ -82,7 +91,10 @@ pub fn client_offer() -> ClientOffer {
         ],
         supported_groups: vec![named(0x001d, "x25519"), named(0x0017, "secp256r1")],
         key_share_groups: vec![named(0x001d, "x25519")],
-        signature_algorithms: vec![named(0x0804, "rsa_pss_rsae_sha256"), named(0x0403, "ecdsa_secp256r1_sha256")],
+        signature_algorithms: vec![
+            named(0x0804, "rsa_pss_rsae_sha256"),
+            named(0x0403, "ecdsa_secp256r1_sha256"),
+        ],
         alpn: vec![],
         extensions: vec![],
         fallback_scsv: false,
@@ -107,7 +119,11 @@ pub fn conn(id: u32, tls: Option<Tls>, status: Status) -> Connection {
         last_frame: t.last_frame,
         first_ts: t.first_ts,
         last_ts: t.last_ts,
-        outcome: Outcome { status, reason: String::new(), ended_by: None },
+        outcome: Outcome {
+            status,
+            reason: String::new(),
+            ended_by: None,
+        },
         history: String::new(),
         tcp: t,
         tls,

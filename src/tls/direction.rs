@@ -666,7 +666,10 @@ impl DirState {
             && body.len().is_multiple_of(2)
             && body.chunks_exact(2).all(|p| {
                 matches!(p.first(), Some(1 | 2))
-                    && p.get(1).copied().and_then(enums::alert_description_name).is_some()
+                    && p.get(1)
+                        .copied()
+                        .and_then(enums::alert_description_name)
+                        .is_some()
             });
         // The smallest encrypted alert is 19 bytes (TLS 1.3: 2 + 1 + 16-byte tag).
         if !plaintext && body.len() >= 18 {
@@ -787,7 +790,11 @@ impl DirState {
         let first = self.hs_offset(p);
         let (frame_first, _) = self.log.at(first);
         let (frame_last, ts) = self.log.at(self.rec_last.max(self.hs_offset(p + 3 + len)));
-        let (frame_last, ts) = if self.max_seen.0 > frame_last { self.max_seen } else { (frame_last, ts) };
+        let (frame_last, ts) = if self.max_seen.0 > frame_last {
+            self.max_seen
+        } else {
+            (frame_last, ts)
+        };
         let msg = if t == 11 {
             let tls13 = sh.ctx.version.is_some_and(enums::is_tls13);
             let c = handshake::certificate(body, tls13, sh.limits.max_certificates);

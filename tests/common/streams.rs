@@ -5,7 +5,6 @@
 //! used by the library.
 #![allow(dead_code)]
 
-
 use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
 use pcap_parser::data::{PacketData, get_packetdata};
 use std::collections::HashMap;

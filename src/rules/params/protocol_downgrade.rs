@@ -62,7 +62,10 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     // lower (RFC 8446 4.1.3); it only signals a downgrade to a client that
     // offered TLS 1.3 itself.
     let client_offered_tls13 = max_offered(offer).is_some_and(|m| version_rank(m.id) >= 0x0304);
-    if let Some(s) = sh.and_then(|s| s.downgrade_sentinel.as_ref()).filter(|_| client_offered_tls13) {
+    if let Some(s) = sh
+        .and_then(|s| s.downgrade_sentinel.as_ref())
+        .filter(|_| client_offered_tls13)
+    {
         reasons.push(format!("ServerHello.random carries the TLS 1.3 downgrade sentinel ({s}): the server itself supports TLS 1.3"));
     }
     if offer.fallback_scsv {

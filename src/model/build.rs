@@ -431,7 +431,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                     && !e.what.starts_with("EncryptedRecord")
                     && e.what != "ChangeCipherSpec"
             })
-            .map(|e| format!("{} {}", e.sender, e.what));
+            .map(|e| format!("{}'s {}", e.sender, e.what));
     }
     if let Some(n) = s.not_tls.first() {
         t.not_tls = Some(NotTls {

@@ -39,10 +39,10 @@ pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io:
     for file in &analysis.capture.files {
         writeln!(
             out,
-            "{BOLD}capture{BOLD:#} {}: {} frames, {} connections",
+            "{BOLD}capture{BOLD:#} {}: {} frames, {}",
             terminal(&file.name),
             file.frames,
-            analysis.connections.len()
+            plural(analysis.connections.len(), "connection")
         )?;
     }
     for w in &analysis.capture.warnings {
@@ -252,8 +252,8 @@ fn write_summary(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     let s = &a.summary;
     writeln!(
         out,
-        "{BOLD}summary{BOLD:#}: {} connections ({} TLS): {} completed, {} failed, {} incomplete; findings: {} error{}, {} warning{}, {} info",
-        s.connections,
+        "{BOLD}summary{BOLD:#}: {} ({} TLS): {} completed, {} failed, {} incomplete; findings: {} error{}, {} warning{}, {} info",
+        plural(s.connections, "connection"),
         s.tls_connections,
         s.completed,
         s.failed,
@@ -264,4 +264,8 @@ fn write_summary(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         if s.warnings == 1 { "" } else { "s" },
         s.infos
     )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

@@ -267,5 +267,9 @@ fn write_summary(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -11,6 +11,7 @@ mod chain;
 mod checks;
 mod crl;
 mod names;
+mod ocsp;
 mod summary;
 mod verify;
 
@@ -18,6 +19,7 @@ pub use chain::{ChainEnd, ChainLink, ChainReport, SignatureCheck, analyze_chain}
 pub use checks::{Usage, UsageProblem, Weakness, usage_problems, weaknesses};
 pub use crl::{Crl, RevokedEntry};
 pub use names::{NameMatch, NameSource, matches_host};
+pub use ocsp::{OcspSummary, summarize_ocsp};
 pub use summary::{
     BasicConstraints, CertCache, CertSummary, KeyInfo, KeyType, SignatureInfo, SubjectAltNames,
     dn_to_string, summarize,

@@ -276,6 +276,8 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         server_certificates: None,
         certificate_request: None,
         client_certificates: None,
+        server_key_exchange: None,
+        ocsp_stapled: None,
         alerts: Vec::new(),
         timeline: Vec::new(),
         handshake_complete: false,
@@ -327,6 +329,22 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 if slot.is_none() {
                     *slot = Some(chain(c, frame, ts, m.decrypted, certs));
                 }
+            }
+            HandshakeMsg::ServerKeyExchange(ske) if t.server_key_exchange.is_none() => {
+                t.server_key_exchange = Some(ServerKeyExchange {
+                    frame,
+                    kx: ske.kx.clone(),
+                    group: ske.named_group.as_ref().map(named),
+                    dh_bits: ske.dh_p_bits,
+                    signature_algorithm: ske.signature_algorithm.as_ref().map(named),
+                });
+            }
+            HandshakeMsg::CertificateStatus(cs) if t.ocsp_stapled.is_none() => {
+                t.ocsp_stapled = Some(OcspStapled {
+                    frame,
+                    response_len: cs.response_len,
+                    summary: certs::summarize_ocsp(&cs.response),
+                });
             }
             HandshakeMsg::CertificateRequest(cr) if t.certificate_request.is_none() => {
                 t.certificate_request = Some(CertificateRequest {
@@ -484,6 +502,12 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         Some(sh) => sh.session_id_echoed && t.server_certificates.is_none(),
         None => false,
     };
+    // TLS 1.2 negotiates the group in ServerKeyExchange, not in a key_share.
+    if let (Some(sh), Some(ske)) = (t.server_hello.as_mut(), t.server_key_exchange.as_ref())
+        && sh.group.is_none()
+    {
+        sh.group = ske.group.clone();
+    }
     t.handshake_complete = handshake_complete(&t, cs, sc, tls13, tcp);
     t.durations = durations(&t);
     if t.client_hello.is_none()

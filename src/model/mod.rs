@@ -376,6 +376,27 @@ pub struct ServerChoice {
     pub ja3s_hash: String,
 }
 
+/// ServerKeyExchange: the key exchange group and how it was signed.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServerKeyExchange {
+    pub frame: FrameNo,
+    /// `ecdhe`, `dhe` or `unknown`.
+    pub kx: String,
+    pub group: Option<Named>,
+    /// Size of the DHE prime in bits.
+    pub dh_bits: Option<usize>,
+    pub signature_algorithm: Option<Named>,
+}
+
+/// A CertificateStatus message carrying an OCSP response.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OcspStapled {
+    pub frame: FrameNo,
+    pub response_len: usize,
+    #[serde(flatten)]
+    pub summary: crate::certs::OcspSummary,
+}
+
 /// A HelloRetryRequest.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HelloRetry {
@@ -420,6 +441,12 @@ pub struct Tls {
     pub certificate_request: Option<CertificateRequest>,
     /// `null` = the client never sent a Certificate message; `certificates: []` = it sent an empty one.
     pub client_certificates: Option<Chain>,
+    /// TLS 1.2 and earlier: the server's key exchange parameters.
+    #[serde(default)]
+    pub server_key_exchange: Option<ServerKeyExchange>,
+    /// A stapled OCSP response (CertificateStatus), when the server sent one.
+    #[serde(default)]
+    pub ocsp_stapled: Option<OcspStapled>,
     pub alerts: Vec<Alert>,
     pub timeline: Vec<TimelineEntry>,
     /// Handshake finished (both Finished seen, or inferred from application data both ways).

@@ -62,6 +62,8 @@ pub fn tls() -> Tls {
         server_certificates: None,
         certificate_request: None,
         client_certificates: None,
+        server_key_exchange: None,
+        ocsp_stapled: None,
         alerts: vec![],
         timeline: vec![],
         handshake_complete: false,

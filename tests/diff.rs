@@ -460,6 +460,61 @@ fn client_certificate_no_longer_sent_comes_first() {
 }
 
 #[test]
+fn no_certificate_message_differs_from_an_empty_one() {
+    let (with_cert, _) = client_cert_pair();
+    let with_empty = |empty: bool| {
+        let mut a = with_cert.clone();
+        for c in &mut a.connections {
+            if let Some(t) = c.tls.as_mut().filter(|t| t.certificate_request.is_some()) {
+                t.client_certificates = empty.then(|| chain(vec![]));
+            }
+        }
+        a
+    };
+    let d = diff::diff(&with_empty(false), &with_empty(true));
+    let c = first(&d);
+    assert_eq!(c.kind, ChangeKind::ClientCertificate);
+    assert_eq!(
+        c.summary,
+        "client now sends an empty Certificate message (before: no Certificate message)"
+    );
+    assert_eq!(
+        (&c.before, &c.after),
+        (&serde_json::json!([null]), &serde_json::json!([[]]))
+    );
+}
+
+#[test]
+fn ambiguous_groups_are_not_paired() {
+    // Two names on one address before, no SNI after: which one lost its SNI is unknown.
+    let mut b = before("x");
+    if let Some(t) = b.connections.get_mut(2).and_then(|c| c.tls.as_mut()) {
+        t.sni = Some("www.tlsdiag.test".into());
+    }
+    let mut a = before("x");
+    for c in a.connections.iter_mut().take(3) {
+        if let Some(t) = c.tls.as_mut() {
+            t.sni = None;
+        }
+    }
+    let d = diff::diff(&b, &a);
+    let one_sided: Vec<&str> = d
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::GroupOneSide)
+        .map(|c| c.group.as_str())
+        .collect();
+    assert_eq!(
+        one_sided,
+        [
+            "10.0.0.9:443",
+            "server.tlsdiag.test:443",
+            "www.tlsdiag.test:443"
+        ]
+    );
+}
+
+#[test]
 fn server_minimum_version_raised_comes_first() {
     let d = diff::diff(&before("min-version"), &min_version_after());
     assert_first_cause(

@@ -676,7 +676,7 @@ fn distinct_chains<'a>(chains: impl Iterator<Item = &'a Chain>) -> Vec<&'a Chain
             None => seen.push((id, c, 1)),
         }
     }
-    seen.sort_by(|x, y| y.2.cmp(&x.2));
+    seen.sort_by_key(|entry| std::cmp::Reverse(entry.2));
     seen.into_iter().map(|(_, c, _)| c).collect()
 }
 

@@ -380,44 +380,61 @@ fn pair_groups<'p, 'a>(
             None => lone_b.push(pb),
         }
     }
-    let mut lone_a: Vec<&Profile<'_>> = a
+    let lone_a: Vec<&Profile<'_>> = a
         .iter()
         .filter(|(k, _)| !b.contains_key(*k))
         .map(|(_, p)| p)
         .collect();
-    for pb in lone_b {
-        let addrs = pb.addresses();
-        let shares = |p: &&Profile<'_>| !addrs.is_empty() && !p.addresses().is_disjoint(&addrs);
-        let candidates: Vec<usize> = lone_a
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| shares(p))
-            .map(|(i, _)| i)
-            .collect();
-        let unique_back = |pa: &Profile<'_>| {
-            let back = pa.addresses();
-            b.values()
-                .filter(|q| !a.contains_key(&q.key) && !q.addresses().is_disjoint(&back))
-                .count()
-                == 1
-        };
-        match candidates.as_slice() {
-            [i] if lone_a.get(*i).is_some_and(|pa| unique_back(pa)) => {
-                let pa = lone_a.remove(*i);
-                pairs.push(Pair {
-                    before: Some(pb),
-                    after: Some(pa),
-                });
+    let (index_b, index_a) = (address_index(&lone_b), address_index(&lone_a));
+    let mut taken = vec![false; lone_a.len()];
+    for (i, pb) in lone_b.iter().enumerate() {
+        let partner = match partners(pb, &index_a).as_slice() {
+            [j] if lone_a
+                .get(*j)
+                .is_some_and(|pa| partners(pa, &index_b) == [i]) =>
+            {
+                Some(*j)
             }
-            _ => pairs.push(Pair {
-                before: Some(pb),
-                after: None,
-            }),
+            _ => None,
+        };
+        if let Some(j) = partner {
+            taken[j] = true;
+        }
+        pairs.push(Pair {
+            before: Some(pb),
+            after: partner.and_then(|j| lone_a.get(j).copied()),
+        });
+    }
+    for (pa, taken) in lone_a.iter().zip(taken) {
+        if !taken {
+            pairs.push(Pair {
+                before: None,
+                after: Some(pa),
+            });
         }
     }
-    pairs.extend(lone_a.into_iter().map(|pa| Pair {
-        before: None,
-        after: Some(pa),
-    }));
     pairs
+}
+
+/// Server address → indexes of the groups that used it.
+fn address_index(groups: &[&Profile<'_>]) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut index: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (i, p) in groups.iter().enumerate() {
+        for addr in p.addresses() {
+            index.entry(addr).or_default().insert(i);
+        }
+    }
+    index
+}
+
+/// Indexes of the groups in `index` sharing a server address with `p`.
+fn partners(p: &Profile<'_>, index: &BTreeMap<String, BTreeSet<usize>>) -> Vec<usize> {
+    let found: BTreeSet<usize> = p
+        .addresses()
+        .iter()
+        .filter_map(|a| index.get(a))
+        .flatten()
+        .copied()
+        .collect();
+    found.into_iter().collect()
 }

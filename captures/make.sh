@@ -426,6 +426,13 @@ main() {
     for i in "${!SCENARIOS[@]}"; do
         name=${SCENARIOS[$i]}
         port=$((24400 + i))
+        # The two sides of a diff pair are the same service: same port.
+        if [[ $name == diff-*-after ]]; then
+            local j
+            for j in "${!SCENARIOS[@]}"; do
+                [ "${SCENARIOS[$j]}" = "${name%-after}-before" ] && port=$((24400 + j))
+            done
+        fi
         if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
         capture "$name" "$port" "sc_${name//-/_}"
     done

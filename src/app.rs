@@ -2,7 +2,10 @@
 //! context; decides the exit status (0 clean, 1 findings, 2 error).
 
 use crate::certs::{CertCache, Crl, TrustStore};
-use crate::cli::{AnalyzeArgs, Cli, Command, FailOn, Format, RulesFormat};
+use crate::cli::{
+    AnalyzeArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, RulesFormat,
+    TrustArgs,
+};
 use crate::model::Analysis;
 use crate::pipeline::{self, Limits};
 use crate::report::{self, TextOptions, rules_doc};
@@ -14,6 +17,7 @@ use std::io::{self, IsTerminal, Write};
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze(&args),
+        Command::Diff(args) => diff(&args),
         Command::Rules(args) => {
             let mut out = io::stdout().lock();
             match args.format {
@@ -51,44 +55,74 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn analyze(args: &AnalyzeArgs) -> Result<u8> {
-    let sel = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-    };
-    let unknown = sel.unknown_patterns();
-    if !unknown.is_empty() {
-        bail!(
-            "--select/--ignore: no rule matches {}; `tlsdiag rules` lists them",
-            unknown.join(", ")
-        );
+/// What the rules need, read once from the options: selection, trust store, CRLs.
+struct RuleSetup {
+    sel: Selection,
+    trust: Option<TrustStore>,
+    crls: Vec<Crl>,
+    options: RuleOptions,
+    limits: Limits,
+}
+
+impl RuleSetup {
+    fn new(
+        select: &[String],
+        ignore: &[String],
+        trust_args: &TrustArgs,
+        limit_args: &LimitArgs,
+    ) -> Result<Self> {
+        let sel = Selection {
+            select: select.to_vec(),
+            ignore: ignore.to_vec(),
+        };
+        let unknown = sel.unknown_patterns();
+        if !unknown.is_empty() {
+            bail!(
+                "--select/--ignore: no rule matches {}; `tlsdiag rules` lists them",
+                unknown.join(", ")
+            );
+        }
+        let trust = match &trust_args.ca_bundle {
+            Some(p) => Some(
+                TrustStore::from_pem_file(p)
+                    .with_context(|| format!("reading --ca-bundle {}", p.display()))?,
+            ),
+            None => None,
+        };
+        let crls = trust_args
+            .crl
+            .iter()
+            .map(|p| Crl::from_file(p).with_context(|| format!("reading --crl {}", p.display())))
+            .collect::<Result<Vec<_>>>()?;
+        let options = RuleOptions {
+            expect_host: trust_args.expect_host.clone(),
+            max_chain_depth: trust_args.max_chain_depth,
+            max_cert_size: trust_args.max_cert_size,
+        };
+        let mut limits = Limits::default();
+        limits.tcp.max_connections = limit_args.max_connections.max(1);
+        limits.tcp.max_ooo_bytes = limit_args.max_ooo_bytes;
+        Ok(RuleSetup {
+            sel,
+            trust,
+            crls,
+            options,
+            limits,
+        })
     }
-    let trust = match &args.trust.ca_bundle {
-        Some(p) => Some(
-            TrustStore::from_pem_file(p)
-                .with_context(|| format!("reading --ca-bundle {}", p.display()))?,
-        ),
-        None => None,
-    };
-    let crls = args
-        .trust
-        .crl
-        .iter()
-        .map(|p| Crl::from_file(p).with_context(|| format!("reading --crl {}", p.display())))
-        .collect::<Result<Vec<_>>>()?;
-    let options = RuleOptions {
-        expect_host: args.trust.expect_host.clone(),
-        max_chain_depth: args.trust.max_chain_depth,
-        max_cert_size: args.trust.max_cert_size,
-    };
-    let cx = Context {
-        options: &options,
-        trust: trust.as_ref(),
-        crls: &crls,
-    };
-    let mut limits = Limits::default();
-    limits.tcp.max_connections = args.limits.max_connections.max(1);
-    limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            options: &self.options,
+            trust: self.trust.as_ref(),
+            crls: &self.crls,
+        }
+    }
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<u8> {
+    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?;
+    let (sel, limits, cx) = (&setup.sel, &setup.limits, setup.context());
 
     let certs = CertCache::new();
     let mut analyses = Vec::new();
@@ -97,20 +131,60 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
             let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
             let reader = crate::capture::MergedReader::open(&paths)?;
             let mut progress = progress_bar(args, None);
-            pipeline::decode_capture(reader, &limits, &certs, &mut progress)?
+            pipeline::decode_capture(reader, limits, &certs, &mut progress)?
         };
-        analyses.push(pipeline::analyze(decoding, &cx, &sel));
+        analyses.push(pipeline::analyze(decoding, &cx, sel));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let decoding = pipeline::decode_file(file, &limits, &certs, &mut progress)?;
-            analyses.push(pipeline::analyze(decoding, &cx, &sel));
+            let decoding = pipeline::decode_file(file, limits, &certs, &mut progress)?;
+            analyses.push(pipeline::analyze(decoding, &cx, sel));
         }
     }
 
     write_output(args, &analyses)?;
     Ok(exit_status(args.fail_on, &analyses))
+}
+
+/// `tlsdiag diff BEFORE AFTER`: exit 1 when AFTER has new error findings.
+fn diff(args: &DiffArgs) -> Result<u8> {
+    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?;
+    let certs = CertCache::new();
+    let before = diff_side(&args.before, &setup, &certs)?;
+    let after = diff_side(&args.after, &setup, &certs)?;
+    let d = crate::diff::diff(&before, &after);
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        DiffFormat::Json => crate::diff::write_json(&mut sink, &d)?,
+        DiffFormat::Markdown => crate::diff::write_markdown(&mut sink, &d)?,
+        DiffFormat::Html => crate::diff::write_html(&mut sink, &d)?,
+        DiffFormat::Text if args.output.is_none() => {
+            let mut s = anstream::stdout().lock();
+            crate::diff::write_text(&mut s, &d)?;
+            s.flush()?;
+        }
+        DiffFormat::Text => {
+            crate::diff::write_text(&mut anstream::StripStream::new(&mut sink), &d)?
+        }
+    }
+    sink.flush().context("writing the diff")?;
+    Ok(u8::from(crate::diff::new_errors(&d)))
+}
+
+/// One side of a diff: a saved JSON analysis (first non-space byte `{`), else a capture.
+fn diff_side(file: &str, setup: &RuleSetup, certs: &CertCache) -> Result<Analysis> {
+    let path = std::path::Path::new(file);
+    if file != "-" && crate::diff::is_json_file(path).with_context(|| format!("reading {file}"))? {
+        return Ok(crate::diff::load_analysis(path)?);
+    }
+    let decoding = pipeline::decode_file(file, &setup.limits, certs, &mut |_| {})?;
+    Ok(pipeline::analyze(decoding, &setup.context(), &setup.sel))
 }
 
 /// A progress callback: a bar on stderr when it is a terminal, else nothing.

@@ -28,6 +28,13 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of `analyze --format json` output (docs/tlsdiag.schema.json).
     Schema,
+    /// Compare a working and a failing case: what changed, server by server,
+    /// the change that explains a new failure first.
+    ///
+    /// Each side is a capture or a JSON file saved by `analyze --format json`
+    /// (recognised by its first non-space byte `{`). Exit status 1 when the
+    /// AFTER side has error findings the BEFORE side does not.
+    Diff(DiffArgs),
 }
 
 /// Output format of `analyze`.
@@ -131,6 +138,52 @@ pub struct LimitArgs {
     /// Out-of-order bytes buffered per connection direction.
     #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
     pub max_ooo_bytes: usize,
+}
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Differences for a person, most important first.
+    Text,
+    /// The diff as one JSON document.
+    Json,
+    /// A Markdown table (for tickets and pull requests).
+    Markdown,
+    /// A self-contained HTML page.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The working case: a capture, or a saved `analyze --format json` output.
+    #[arg(value_name = "BEFORE")]
+    pub before: String,
+
+    /// The failing case: a capture, or a saved `analyze --format json` output.
+    #[arg(value_name = "AFTER")]
+    pub after: String,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    /// Write the diff to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Run only these rules on captures (ids or prefixes ending in `-`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules on captures.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]

@@ -137,6 +137,8 @@ fn ok_tls() -> Tls {
         server_certificates: Some(server_chain()),
         certificate_request: None,
         client_certificates: None,
+        server_key_exchange: None,
+        ocsp_stapled: None,
         alerts: vec![],
         timeline: vec![],
         handshake_complete: true,

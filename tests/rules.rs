@@ -153,13 +153,22 @@ fn seed_mtls_stories() {
     let f = findings_of(&a, "client-certificate-missing");
     assert_eq!(f.len(), 1);
     let text = f[0]["explanation"].as_str().unwrap_or_default();
-    assert!(text.contains("CN=tlsdiag Test Client CA"), "requested CA names missing: {text}");
-    assert!(findings_of(&a, "fatal-alert").is_empty(), "the missing certificate explains the alert");
+    assert!(
+        text.contains("CN=tlsdiag Test Client CA"),
+        "requested CA names missing: {text}"
+    );
+    assert!(
+        findings_of(&a, "fatal-alert").is_empty(),
+        "the missing certificate explains the alert"
+    );
 
     let a = analyze_json(&capture("mtls12-issuer-not-accepted.pcap"), &[]);
     let f = findings_of(&a, "client-certificate-issuer-not-accepted");
     assert_eq!(f.len(), 1);
     let text = f[0]["explanation"].as_str().unwrap_or_default();
-    assert!(text.contains("tlsdiag Other Client CA") && text.contains("tlsdiag Test Client CA"), "{text}");
+    assert!(
+        text.contains("tlsdiag Other Client CA") && text.contains("tlsdiag Test Client CA"),
+        "{text}"
+    );
     assert!(findings_of(&a, "client-certificate-missing").is_empty());
 }

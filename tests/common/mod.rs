@@ -9,9 +9,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file in `captures/`.
+/// A file in `captures/`, relative to the repository root (the tests' and
+/// the binary's working directory), so outputs that name it stay the same
+/// in any checkout.
 pub fn capture(name: &str) -> PathBuf {
-    root().join("captures").join(name)
+    PathBuf::from("captures").join(name)
 }
 
 /// The public corpus beside the repository, if present.

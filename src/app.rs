@@ -31,16 +31,28 @@ pub fn run(cli: Cli) -> Result<u8> {
             out.flush()?;
             Ok(0)
         }
-        Command::Explain(args) => match rules::find(args.query.trim()) {
-            Some(rule) => {
-                let mut out = io::stdout().lock();
-                rules_doc::write_explain(&mut out, rule)?;
-                out.flush()?;
-                Ok(0)
-            }
-            None => bail!("no rule {:?}; `tlsdiag rules` lists them all", args.query),
-        },
+        Command::Explain(args) => explain(args.query.trim()),
     }
+}
+
+/// `explain`: a rule id prints the rule; anything else is looked up in the
+/// table of log reasons, alerts and error messages.
+fn explain(query: &str) -> Result<u8> {
+    let mut out = io::stdout().lock();
+    if let Some(rule) = rules::find(query) {
+        rules_doc::write_explain(&mut out, rule)?;
+    } else if let Some(answer) = crate::lookup::lookup(query) {
+        rules_doc::write_lookup(&mut out, &answer)?;
+    } else {
+        bail!(
+            "nothing known matches {query:?}. `tlsdiag explain` takes a rule id (`tlsdiag rules` lists them), \
+             a TLS alert name or number (`bad_certificate`, `42`), an AWS ALB mTLS connection-log reason \
+             (`ClientCertUntrusted`), or an error message from OpenSSL, Java, Go, curl, nginx, Apigee/Envoy \
+             or API Gateway (`tlsv1 alert unknown ca`, `PKIX path building failed`); a whole log line is fine"
+        );
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 /// True when the error is a closed pipe (`tlsdiag … | head`): exit quietly.

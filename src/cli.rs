@@ -24,7 +24,15 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List every rule with its id, severity and title.
     Rules(RulesArgs),
-    /// Print the full explanation of one rule.
+    /// Explain a rule id, or what a log reason, TLS alert or error message means.
+    ///
+    /// Besides a rule id, QUERY may be a TLS alert name or number
+    /// (`bad_certificate`, `42`), an AWS ALB mTLS connection-log reason
+    /// (`ClientCertUntrusted`), or an error message from OpenSSL, Java, Go,
+    /// curl, nginx, Apigee/Envoy or API Gateway (`tlsv1 alert unknown ca`,
+    /// `PKIX path building failed`). Case and punctuation do not matter, and a
+    /// whole log line is fine. The answer names the rules that can produce it,
+    /// what to look for in the capture and how to capture it.
     Explain(ExplainArgs),
     /// Print the JSON Schema of `analyze --format json` output (docs/tlsdiag.schema.json).
     Schema,
@@ -149,7 +157,7 @@ pub enum RulesFormat {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule id (e.g. `client-certificate-missing`).
-    #[arg(value_name = "ID")]
+    /// A rule id (e.g. `client-certificate-missing`), an alert, a log reason or an error message.
+    #[arg(value_name = "QUERY")]
     pub query: String,
 }

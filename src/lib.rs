@@ -9,6 +9,7 @@ pub mod app;
 pub mod capture;
 pub mod certs;
 pub mod cli;
+pub mod lookup;
 pub mod model;
 pub mod packet;
 pub mod pipeline;

@@ -101,6 +101,10 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let mut limits = Limits::default();
     limits.tcp.max_connections = args.limits.max_connections.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
+    limits.filter = pipeline::ConnFilter {
+        host: args.filter.host,
+        port: args.filter.port,
+    };
 
     let certs = CertCache::new();
     let mut analyses = Vec::new();
@@ -111,18 +115,26 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
             let mut progress = progress_bar(args, None);
             pipeline::decode_capture(reader, &limits, &certs, &mut progress)?
         };
-        analyses.push(pipeline::analyze(decoding, &cx, &sel));
+        analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, &sel));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let decoding = pipeline::decode_file(file, &limits, &certs, &mut progress)?;
-            analyses.push(pipeline::analyze(decoding, &cx, &sel));
+            analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, &sel));
         }
     }
 
     write_output(args, &analyses)?;
     Ok(exit_status(args.fail_on, &analyses))
+}
+
+/// Drops the connections `--sni` leaves out, before the rules see them.
+fn filter_sni(args: &AnalyzeArgs, mut decoding: pipeline::Decoding) -> pipeline::Decoding {
+    if let Some(glob) = &args.filter.sni {
+        pipeline::retain_sni(&mut decoding, glob);
+    }
+    decoding
 }
 
 /// A progress callback: a bar on stderr when it is a terminal, else nothing.

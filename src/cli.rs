@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse one or more captures and report what went wrong.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// List every rule with its id, severity and title.
     Rules(RulesArgs),
     /// Explain a rule id, or what a log reason, TLS alert or error message means.
@@ -93,6 +93,9 @@ pub struct AnalyzeArgs {
     pub all: bool,
 
     #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
     pub limits: LimitArgs,
 
     #[command(flatten)]
@@ -101,6 +104,26 @@ pub struct AnalyzeArgs {
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Which connections to analyse in a big capture. Connections left out are
+/// not reported and not counted in the summary.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only connections with this IP address at either end (client or server).
+    /// Checked as TCP sees each connection, before any TLS is decoded.
+    #[arg(long, value_name = "IP")]
+    pub host: Option<std::net::IpAddr>,
+
+    /// Only connections with this TCP port at either end. Checked before any TLS is decoded.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Only connections whose ClientHello names a server (SNI) matching this
+    /// pattern: `*` any run of characters, `?` one, case-insensitive
+    /// (`*.example.com`). Connections without SNI are left out.
+    #[arg(long, value_name = "GLOB")]
+    pub sni: Option<String>,
 }
 
 /// Inputs the certificate rules use.

@@ -8,6 +8,7 @@ use crate::pipeline::{self, Limits};
 use crate::report::{self, TextOptions, rules_doc};
 use crate::rules::{self, Context, RuleOptions, Selection, Severity};
 use anyhow::{Context as _, Result, bail};
+use clap::CommandFactory;
 use std::io::{self, IsTerminal, Write};
 
 /// Runs the command and returns the process exit status.
@@ -32,7 +33,25 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Explain(args) => explain(args.query.trim()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tlsdiag", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            write_stdout(&page)
+        }
     }
+}
+
+/// Writes generated text (completions, man page) to stdout.
+fn write_stdout(bytes: &[u8]) -> Result<u8> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(0)
 }
 
 /// `explain`: a rule id prints the rule; anything else is looked up in the

@@ -36,6 +36,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of `analyze --format json` output (docs/tlsdiag.schema.json).
     Schema,
+    /// Print a shell completion script, e.g. `tlsdiag completions bash > /etc/bash_completion.d/tlsdiag`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `tlsdiag man > tlsdiag.1 && man ./tlsdiag.1`.
+    Man,
 }
 
 /// Output format of `analyze`.

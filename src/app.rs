@@ -11,6 +11,7 @@ use crate::pipeline::{self, Limits};
 use crate::report::{self, TextOptions, rules_doc};
 use crate::rules::{self, Context, RuleOptions, Selection, Severity};
 use anyhow::{Context as _, Result, bail};
+use clap::CommandFactory;
 use std::io::{self, IsTerminal, Write};
 
 /// Runs the command and returns the process exit status.
@@ -35,16 +36,46 @@ pub fn run(cli: Cli) -> Result<u8> {
             out.flush()?;
             Ok(0)
         }
-        Command::Explain(args) => match rules::find(args.query.trim()) {
-            Some(rule) => {
-                let mut out = io::stdout().lock();
-                rules_doc::write_explain(&mut out, rule)?;
-                out.flush()?;
-                Ok(0)
-            }
-            None => bail!("no rule {:?}; `tlsdiag rules` lists them all", args.query),
-        },
+        Command::Explain(args) => explain(args.query.trim()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tlsdiag", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            write_stdout(&page)
+        }
     }
+}
+
+/// Writes generated text (completions, man page) to stdout.
+fn write_stdout(bytes: &[u8]) -> Result<u8> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// `explain`: a rule id prints the rule; anything else is looked up in the
+/// table of log reasons, alerts and error messages.
+fn explain(query: &str) -> Result<u8> {
+    let mut out = io::stdout().lock();
+    if let Some(rule) = rules::find(query) {
+        rules_doc::write_explain(&mut out, rule)?;
+    } else if let Some(answer) = crate::lookup::lookup(query) {
+        rules_doc::write_lookup(&mut out, &answer)?;
+    } else {
+        bail!(
+            "nothing known matches {query:?}. `tlsdiag explain` takes a rule id (`tlsdiag rules` lists them), \
+             a TLS alert name or number (`bad_certificate`, `42`), an AWS ALB mTLS connection-log reason \
+             (`ClientCertUntrusted`), or an error message from OpenSSL, Java, Go, curl, nginx, Apigee/Envoy \
+             or API Gateway (`tlsv1 alert unknown ca`, `PKIX path building failed`); a whole log line is fine"
+        );
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 /// True when the error is a closed pipe (`tlsdiag … | head`): exit quietly.
@@ -122,7 +153,13 @@ impl RuleSetup {
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?;
-    let (sel, limits, cx) = (&setup.sel, &setup.limits, setup.context());
+    let (sel, cx) = (&setup.sel, setup.context());
+    let mut limits = setup.limits;
+    limits.filter = pipeline::ConnFilter {
+        host: args.filter.host,
+        port: args.filter.port,
+    };
+    let limits = &limits;
 
     let certs = CertCache::new();
     let mut analyses = Vec::new();
@@ -133,13 +170,13 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
             let mut progress = progress_bar(args, None);
             pipeline::decode_capture(reader, limits, &certs, &mut progress)?
         };
-        analyses.push(pipeline::analyze(decoding, &cx, sel));
+        analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let decoding = pipeline::decode_file(file, limits, &certs, &mut progress)?;
-            analyses.push(pipeline::analyze(decoding, &cx, sel));
+            analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
         }
     }
 
@@ -185,6 +222,14 @@ fn diff_side(file: &str, setup: &RuleSetup, certs: &CertCache) -> Result<Analysi
     }
     let decoding = pipeline::decode_file(file, &setup.limits, certs, &mut |_| {})?;
     Ok(pipeline::analyze(decoding, &setup.context(), &setup.sel))
+}
+
+/// Drops the connections `--sni` leaves out, before the rules see them.
+fn filter_sni(args: &AnalyzeArgs, mut decoding: pipeline::Decoding) -> pipeline::Decoding {
+    if let Some(glob) = &args.filter.sni {
+        pipeline::retain_sni(&mut decoding, glob);
+    }
+    decoding
 }
 
 /// A progress callback: a bar on stderr when it is a terminal, else nothing.

@@ -21,10 +21,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse one or more captures and report what went wrong.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// List every rule with its id, severity and title.
     Rules(RulesArgs),
-    /// Print the full explanation of one rule.
+    /// Explain a rule id, or what a log reason, TLS alert or error message means.
+    ///
+    /// Besides a rule id, QUERY may be a TLS alert name or number
+    /// (`bad_certificate`, `42`), an AWS ALB mTLS connection-log reason
+    /// (`ClientCertUntrusted`), or an error message from OpenSSL, Java, Go,
+    /// curl, nginx, Apigee/Envoy or API Gateway (`tlsv1 alert unknown ca`,
+    /// `PKIX path building failed`). Case and punctuation do not matter, and a
+    /// whole log line is fine. The answer names the rules that can produce it,
+    /// what to look for in the capture and how to capture it.
     Explain(ExplainArgs),
     /// Print the JSON Schema of `analyze --format json` output (docs/tlsdiag.schema.json).
     Schema,
@@ -34,7 +42,15 @@ pub enum Command {
     /// Each side is a capture or a JSON file saved by `analyze --format json`
     /// (recognised by its first non-space byte `{`). Exit status 1 when the
     /// AFTER side has error findings the BEFORE side does not.
-    Diff(DiffArgs),
+    Diff(Box<DiffArgs>),
+    /// Print a shell completion script, e.g. `tlsdiag completions bash > /etc/bash_completion.d/tlsdiag`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `tlsdiag man > tlsdiag.1 && man ./tlsdiag.1`.
+    Man,
 }
 
 /// Output format of `analyze`.
@@ -92,6 +108,9 @@ pub struct AnalyzeArgs {
     pub all: bool,
 
     #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
     pub limits: LimitArgs,
 
     #[command(flatten)]
@@ -100,6 +119,26 @@ pub struct AnalyzeArgs {
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Which connections to analyse in a big capture. Connections left out are
+/// not reported and not counted in the summary.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only connections with this IP address at either end (client or server).
+    /// Checked as TCP sees each connection, before any TLS is decoded.
+    #[arg(long, value_name = "IP")]
+    pub host: Option<std::net::IpAddr>,
+
+    /// Only connections with this TCP port at either end. Checked before any TLS is decoded.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Only connections whose ClientHello names a server (SNI) matching this
+    /// pattern: `*` any run of characters, `?` one, case-insensitive
+    /// (`*.example.com`). Connections without SNI are left out.
+    #[arg(long, value_name = "GLOB")]
+    pub sni: Option<String>,
 }
 
 /// Inputs the certificate rules use.
@@ -202,7 +241,7 @@ pub enum RulesFormat {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule id (e.g. `client-certificate-missing`).
-    #[arg(value_name = "ID")]
+    /// A rule id (e.g. `client-certificate-missing`), an alert, a log reason or an error message.
+    #[arg(value_name = "QUERY")]
     pub query: String,
 }

@@ -10,6 +10,7 @@ pub mod capture;
 pub mod certs;
 pub mod cli;
 pub mod diff;
+pub mod lookup;
 pub mod model;
 pub mod packet;
 pub mod pipeline;

@@ -10,8 +10,8 @@ use crate::packet::{Decoded, FragLimits, PacketDecoder, PacketError};
 use crate::tcp::{ConnTable, Gap, Interest, RoleBasis, StreamSink, TcpConnection, TcpLimits};
 use crate::tls::{TlsConnDecoder, TlsLimits};
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 
 /// Caps that keep memory bounded, with documented defaults.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,6 +19,76 @@ pub struct Limits {
     pub tcp: TcpLimits,
     pub tls: TlsLimits,
     pub frag: FragLimits,
+    /// Which connections to decode (`--host`, `--port`); the rest are only
+    /// tracked by TCP and dropped when they close.
+    pub filter: ConnFilter,
+}
+
+/// Keeps the connections with a given address or port at either end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnFilter {
+    pub host: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+impl ConnFilter {
+    /// True when the connection between `a` and `b` passes the filter.
+    pub fn accepts(&self, a: SocketAddr, b: SocketAddr) -> bool {
+        let host_ok = self
+            .host
+            .is_none_or(|h| same_ip(a.ip(), h) || same_ip(b.ip(), h));
+        let port_ok = self.port.is_none_or(|p| a.port() == p || b.port() == p);
+        host_ok && port_ok
+    }
+}
+
+/// Equal addresses, also across IPv4 and its IPv4-mapped IPv6 form.
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    a.to_canonical() == b.to_canonical()
+}
+
+/// Keeps the connections whose SNI matches `glob` (`*` any run, `?` one
+/// character, case-insensitive); connections without SNI are dropped.
+/// Returns how many were dropped.
+pub fn retain_sni(decoding: &mut Decoding, glob: &str) -> usize {
+    let before = decoding.connections.len();
+    decoding.connections.retain(|c| {
+        c.tls
+            .as_ref()
+            .and_then(|t| t.sni.as_deref())
+            .is_some_and(|sni| glob_match(glob, sni))
+    });
+    before - decoding.connections.len()
+}
+
+/// Case-insensitive glob match with `*` and `?` (linear backtracking, no recursion).
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let p: Vec<char> = glob.chars().flat_map(char::to_lowercase).collect();
+    let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// Everything read from one capture (or one merged set of pieces).
@@ -30,19 +100,29 @@ pub struct Decoding {
     /// Packet-level counters worth reporting.
     pub frames_tcp: u64,
     pub connections_evicted: u64,
+    /// Connections left out by `--host` / `--port`.
+    pub connections_filtered: u64,
 }
 
 /// Builds the model of each connection as TCP hands it over.
 struct Collector<'c> {
     decoders: HashMap<ConnId, TlsConnDecoder>,
+    /// Open connections the filter left out: dropped at close.
+    skipped: HashSet<ConnId>,
+    filter: ConnFilter,
+    filtered: u64,
     limits: TlsLimits,
     certs: &'c CertCache,
     done: Vec<Connection>,
 }
 
 impl StreamSink for Collector<'_> {
-    fn on_open(&mut self, id: ConnId, _client: SocketAddr, _server: SocketAddr, _basis: RoleBasis) {
-        self.decoders.insert(id, TlsConnDecoder::new(self.limits));
+    fn on_open(&mut self, id: ConnId, client: SocketAddr, server: SocketAddr, _basis: RoleBasis) {
+        if self.filter.accepts(client, server) {
+            self.decoders.insert(id, TlsConnDecoder::new(self.limits));
+        } else {
+            self.skipped.insert(id);
+        }
     }
 
     fn on_data(
@@ -67,6 +147,10 @@ impl StreamSink for Collector<'_> {
     }
 
     fn on_close(&mut self, conn: TcpConnection) {
+        if self.skipped.remove(&conn.id) {
+            self.filtered += 1;
+            return;
+        }
         let tls = self.decoders.remove(&conn.id).map(TlsConnDecoder::finish);
         self.done.push(model::build(conn, tls, self.certs));
     }
@@ -117,6 +201,9 @@ pub fn decode_capture<R: FrameSource>(
     let mut table = ConnTable::new(limits.tcp);
     let mut sink = Collector {
         decoders: HashMap::new(),
+        skipped: HashSet::new(),
+        filter: limits.filter,
+        filtered: 0,
         limits: limits.tls,
         certs,
         done: Vec::new(),
@@ -144,6 +231,7 @@ pub fn decode_capture<R: FrameSource>(
     }
     table.finish(&mut sink);
     let connections_evicted = table.stats().evicted;
+    let connections_filtered = sink.filtered;
     let mut connections = sink.done;
     connections.sort_by_key(|c| c.id);
     Ok(Decoding {
@@ -152,6 +240,7 @@ pub fn decode_capture<R: FrameSource>(
         packet_errors,
         frames_tcp,
         connections_evicted,
+        connections_filtered,
     })
 }
 
@@ -178,6 +267,7 @@ pub fn analyze(
         packet_errors,
         frames_tcp: _,
         connections_evicted,
+        connections_filtered: _,
     } = decoding;
     let mut warnings: Vec<Warning> = capture
         .warnings
@@ -215,4 +305,41 @@ pub fn analyze(
     analysis.findings = crate::rules::run(&analysis, cx, sel);
     analysis.summary = Summary::of(&analysis.connections, &analysis.findings);
     analysis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_a_shell() {
+        assert!(glob_match("*.example.com", "API.Example.COM"));
+        assert!(glob_match("api?.example.com", "api2.example.com"));
+        assert!(!glob_match("api?.example.com", "api.example.com"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYbc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(!glob_match("example.com", "www.example.com"));
+        assert!(glob_match("**x", "x"));
+    }
+
+    #[test]
+    fn filter_checks_either_end() {
+        let a: SocketAddr = "10.0.0.1:51000".parse().expect("addr");
+        let b: SocketAddr = "10.0.0.2:443".parse().expect("addr");
+        let host = |h: &str| ConnFilter {
+            host: Some(h.parse().expect("ip")),
+            port: None,
+        };
+        assert!(host("10.0.0.1").accepts(a, b) && host("10.0.0.2").accepts(a, b));
+        assert!(host("::ffff:10.0.0.2").accepts(a, b));
+        assert!(!host("10.0.0.3").accepts(a, b));
+        let port = |p| ConnFilter {
+            host: None,
+            port: Some(p),
+        };
+        assert!(port(443).accepts(a, b) && port(51000).accepts(a, b));
+        assert!(!port(8443).accepts(a, b));
+        assert!(ConnFilter::default().accepts(a, b));
+    }
 }

@@ -101,3 +101,80 @@ pub fn markdown() -> String {
     }
     s
 }
+
+/// What `tlsdiag explain QUERY` prints for a log reason, alert or error
+/// message: the strings it matched, the rules that can produce it (titles
+/// from the registry), what to look for, and how to capture it.
+pub fn write_lookup(out: &mut dyn Write, answer: &crate::lookup::Answer) -> io::Result<()> {
+    for (i, m) in answer.matches.iter().enumerate() {
+        let label = if i == 0 { "Matched" } else { "Also matched" };
+        match m.entry.patterns.first() {
+            Some(first) if *first != m.pattern => {
+                writeln!(out, "{label}: {} = {first} ({})", m.pattern, m.entry.source)?
+            }
+            _ => writeln!(out, "{label}: {} ({})", m.pattern, m.entry.source)?,
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Rules that can produce it, most likely first (`tlsdiag explain ID` for the full text):"
+    )?;
+    let ids = answer.rule_ids();
+    let width = ids.iter().map(|id| id.len()).max().unwrap_or(10);
+    for id in ids {
+        let (severity, title) =
+            crate::rules::find(id).map_or(("?", ""), |r| (r.severity.as_str(), r.title));
+        writeln!(out, "  {id:<width$}  {severity:<7}  {title}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "What to look for in the capture:")?;
+    for m in &answer.matches {
+        writeln!(out, "{}", bullet(m.entry.look_for))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "How to capture it:")?;
+    let [first, rest @ ..] = &CAPTURE_ADVICE;
+    writeln!(out, "{}", bullet(first))?;
+    writeln!(out, "      {TCPDUMP}")?;
+    let mut hints: Vec<&str> = Vec::new();
+    for hint in answer
+        .matches
+        .iter()
+        .filter_map(|m| crate::lookup::capture_hint(m.entry.source))
+    {
+        if !hints.contains(&hint) {
+            hints.push(hint);
+        }
+    }
+    for hint in hints.iter().chain(rest) {
+        writeln!(out, "{}", bullet(hint))?;
+    }
+    Ok(())
+}
+
+/// The capture command, printed on a line of its own to copy.
+const TCPDUMP: &str = "tcpdump -i any -s 0 -w x.pcap 'tcp port 443'";
+
+/// How to capture a failing handshake, whatever the message was.
+const CAPTURE_ADVICE: [&str; 4] = [
+    "Capture whole packets, both directions, from before the connection starts (add `and host IP` to the filter to keep it small), reproduce, stop with Ctrl-C:",
+    "Behind a load balancer, capture where the failing handshake happens: one that terminates TLS (AWS ALB, an NLB TLS listener, an ingress proxy) has its own handshake with the client (capture on the client) and another with the targets (capture on the target); with TCP passthrough the client's handshake reaches the target, so capture there.",
+    "TLS 1.3 encrypts certificates and most alerts: set SSLKEYLOGFILE=keys.log for the client (curl, browsers, Go's KeyLogWriter, Python) to keep the session keys next to the capture; without keys tlsdiag infers the outcome from record sizes.",
+    "Then run `tlsdiag analyze x.pcap` (`--host IP`, `--port N`, `--sni NAME` pick out the connections of a big capture).",
+];
+
+/// `  - text`, wrapped at 100 columns with the continuation indented.
+fn bullet(text: &str) -> String {
+    let mut done: Vec<String> = Vec::new();
+    let mut line = String::from("  -");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 100 && line.len() > 4 {
+            done.push(std::mem::replace(&mut line, String::from("   ")));
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    done.push(line);
+    done.join("\n")
+}

@@ -45,12 +45,10 @@ pub fn export(analysis: &Analysis, dir: &Path, force: bool) -> Result<Vec<PathBu
     let plan = plan(analysis);
     let mut targets: Vec<PathBuf> = plan.iter().map(|p| dir.join(&p.name)).collect();
     targets.push(dir.join(INDEX));
-    if !force {
-        if let Some(existing) = targets.iter().find(|p| p.exists()) {
-            return Err(ExportError::Exists {
-                path: existing.clone(),
-            });
-        }
+    if let Some(existing) = targets.iter().find(|p| !force && p.exists()) {
+        return Err(ExportError::Exists {
+            path: existing.clone(),
+        });
     }
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
         path: dir.to_path_buf(),

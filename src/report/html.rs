@@ -206,14 +206,7 @@ fn facts(a: &Analysis, opts: &ReportOptions) -> Vec<(String, String)> {
             a.summary.connections, a.summary.tls_connections
         ),
     ));
-    let s = &a.summary;
-    v.push((
-        "Findings".into(),
-        format!(
-            "{} errors, {} warnings, {} info",
-            s.errors, s.warnings, s.infos
-        ),
-    ));
+    v.push(("Findings".into(), present::finding_counts(a)));
     v.push((a.tool.name.clone(), a.tool.version.clone()));
     if !opts.options.is_empty() {
         let list: Vec<String> = opts

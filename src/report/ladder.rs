@@ -5,7 +5,7 @@
 //! SYN-ACK, and the RST/FIN or capture end that closed it). Times are
 //! relative to the first ClientHello (or the first frame when there is none).
 
-use crate::model::{Connection, EndedBy};
+use crate::model::{Connection, EndedBy, Status};
 use crate::tcp::TcpEnd;
 use crate::types::{FrameNo, Side, Timestamp};
 
@@ -57,7 +57,7 @@ pub struct Row {
     pub kind: RowKind,
     /// Seen only through decryption.
     pub decrypted: bool,
-    /// This row is what ended the connection (the alert, RST or FIN).
+    /// This row is what ended a connection that did not complete (the alert, RST or FIN).
     pub terminal: bool,
 }
 
@@ -120,6 +120,16 @@ pub fn build(c: &Connection) -> Ladder {
     }
     if let Some(end) = ended_by {
         push_end(&mut rows, c, &end, &rel);
+    }
+    if c.outcome.status == Status::Completed {
+        // A close after a completed handshake is routine, not the failure point.
+        for r in rows
+            .iter_mut()
+            .filter(|r| r.terminal && r.kind == RowKind::End)
+        {
+            r.kind = RowKind::Tcp;
+            r.terminal = false;
+        }
     }
     Ladder {
         origin_label,

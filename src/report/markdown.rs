@@ -64,11 +64,7 @@ fn write_capture(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io:
         "| Connections | {} ({} TLS) |",
         a.summary.connections, a.summary.tls_connections
     )?;
-    writeln!(
-        out,
-        "| Findings | {} errors, {} warnings, {} info |",
-        a.summary.errors, a.summary.warnings, a.summary.infos
-    )?;
+    writeln!(out, "| Findings | {} |", present::finding_counts(a))?;
     writeln!(
         out,
         "| {} | {} |",
@@ -79,7 +75,7 @@ fn write_capture(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io:
         let list: Vec<String> = opts
             .options
             .iter()
-            .map(|(k, v)| md_escape(&format!("{k} {v}").trim_end()))
+            .map(|(k, v)| md_escape(format!("{k} {v}").trim_end()))
             .collect();
         writeln!(out, "| Options | {} |", list.join(" "))?;
     }
@@ -337,17 +333,25 @@ fn arrow(side: Side, label: &str, width: usize, kind: RowKind) -> String {
 /// and Markdown punctuation is backslash-escaped so it stays literal.
 pub fn md_escape(s: &str) -> String {
     let safe = terminal(s);
+    let chars: Vec<char> = safe.chars().collect();
     let mut out = String::with_capacity(safe.len() + 8);
-    for ch in safe.chars() {
-        if matches!(
-            ch,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~' | '!'
-        ) {
+    for (i, &ch) in chars.iter().enumerate() {
+        let special = match ch {
+            // Between two letters or digits `_` cannot open or close emphasis.
+            '_' => !(i > 0 && is_word(chars.get(i - 1)) && is_word(chars.get(i + 1))),
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~' | '!' => true,
+            _ => false,
+        };
+        if special {
             out.push('\\');
         }
         out.push(ch);
     }
     out
+}
+
+fn is_word(c: Option<&char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric())
 }
 
 /// Longest run of backticks in `s`.

@@ -83,6 +83,19 @@ fn failure_causes(a: &Analysis) -> Vec<(String, usize)> {
     out
 }
 
+/// `2 errors, 1 warning, 0 info`.
+pub fn finding_counts(a: &Analysis) -> String {
+    let s = &a.summary;
+    format!(
+        "{} error{}, {} warning{}, {} info",
+        s.errors,
+        plural(s.errors),
+        s.warnings,
+        plural(s.warnings),
+        s.infos
+    )
+}
+
 /// `s` when `n != 1`.
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -3,12 +3,13 @@
 
 use crate::certs::{CertCache, Crl, TrustStore};
 use crate::cli::{
-    AnalyzeArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, RulesFormat,
-    TrustArgs,
+    AnalyzeArgs, CertsArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, Redact,
+    RulesFormat, TrustArgs,
 };
 use crate::model::Analysis;
 use crate::pipeline::{self, Limits};
-use crate::report::{self, TextOptions, rules_doc};
+use crate::report::redact::{RedactWhat, redact};
+use crate::report::{self, ReportOptions, TextOptions, rules_doc};
 use crate::rules::{self, Context, RuleOptions, Selection, Severity};
 use anyhow::{Context as _, Result, bail};
 use clap::CommandFactory;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Explain(args) => explain(args.query.trim()),
+        Command::Certs(args) => certs(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tlsdiag", &mut script);
@@ -73,6 +75,58 @@ fn explain(query: &str) -> Result<u8> {
              (`ClientCertUntrusted`), or an error message from OpenSSL, Java, Go, curl, nginx, Apigee/Envoy \
              or API Gateway (`tlsv1 alert unknown ca`, `PKIX path building failed`); a whole log line is fine"
         );
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// `tlsdiag certs`: decode (no rules needed) and write the chains as PEM.
+fn certs(args: &CertsArgs) -> Result<u8> {
+    let options = RuleOptions::default();
+    let cx = Context {
+        options: &options,
+        trust: None,
+        crls: &[],
+    };
+    let sel = Selection {
+        select: vec!["none-".into()],
+        ignore: Vec::new(),
+    };
+    let mut limits = Limits::default();
+    limits.tcp.max_connections = args.limits.max_connections.max(1);
+    limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
+    let certs = CertCache::new();
+    let mut analyses = Vec::new();
+    if args.merge {
+        let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
+        let reader = crate::capture::MergedReader::open(&paths)?;
+        analyses.push(pipeline::analyze(
+            pipeline::decode_capture(reader, &limits, &certs, &mut |_| {})?,
+            &cx,
+            &sel,
+        ));
+    } else {
+        for file in &args.files {
+            analyses.push(pipeline::analyze(
+                pipeline::decode_file(file, &limits, &certs, &mut |_| {})?,
+                &cx,
+                &sel,
+            ));
+        }
+    }
+    let mut out = io::stdout().lock();
+    for (i, a) in analyses.iter().enumerate() {
+        // Several files without --merge: one sub-directory per file, by position.
+        let dir = if analyses.len() == 1 {
+            args.out.clone()
+        } else {
+            args.out.join(format!("file-{:02}", i + 1))
+        };
+        let written = report::certs_export::export(a, &dir, args.force)
+            .with_context(|| format!("exporting certificates to {}", dir.display()))?;
+        for p in written {
+            writeln!(out, "{}", p.display())?;
+        }
     }
     out.flush()?;
     Ok(0)
@@ -180,6 +234,20 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         }
     }
 
+    if matches!(args.format, Format::Markdown | Format::Html) {
+        for a in &mut analyses {
+            for f in &mut a.capture.files {
+                f.sha256 = file_sha256(&f.name);
+            }
+        }
+    }
+    if let Some(what) = args.redact {
+        let what = RedactWhat {
+            ips: what != Redact::Names,
+            names: what != Redact::Ips,
+        };
+        analyses = analyses.iter().map(|a| redact(a, what)).collect();
+    }
     write_output(args, &analyses)?;
     Ok(exit_status(args.fail_on, &analyses))
 }
@@ -265,6 +333,8 @@ fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
         match args.format {
             Format::Json => report::json::write(&mut sink, a)?,
             Format::Jsonl => report::json::write_lines(&mut sink, a)?,
+            Format::Markdown => report::markdown::write(&mut sink, a, &report_options(args))?,
+            Format::Html => report::html::write(&mut sink, a, &report_options(args))?,
             Format::Text => {
                 let opts = TextOptions { all: args.all };
                 if to_terminal {
@@ -283,6 +353,36 @@ fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
     Ok(())
 }
 
+/// The options shown in the ticket reports' capture facts.
+fn report_options(args: &AnalyzeArgs) -> ReportOptions {
+    let mut options = Vec::new();
+    if let Some(p) = &args.trust.ca_bundle {
+        options.push(("--ca-bundle".to_string(), p.display().to_string()));
+    }
+    for p in &args.trust.crl {
+        options.push(("--crl".to_string(), p.display().to_string()));
+    }
+    if let Some(h) = &args.trust.expect_host {
+        options.push(("--expect-host".to_string(), h.clone()));
+    }
+    if !args.select.is_empty() {
+        options.push(("--select".to_string(), args.select.join(",")));
+    }
+    if !args.ignore.is_empty() {
+        options.push(("--ignore".to_string(), args.ignore.join(",")));
+    }
+    if args.merge {
+        options.push(("--merge".to_string(), String::new()));
+    }
+    if let Some(r) = args.redact {
+        options.push(("--redact".to_string(), format!("{r:?}").to_lowercase()));
+    }
+    ReportOptions {
+        all: args.all,
+        options,
+    }
+}
+
 /// 1 when a finding reaches the `--fail-on` threshold, else 0.
 fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
     let threshold = match fail_on {
@@ -296,4 +396,17 @@ fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
         .flat_map(|a| &a.findings)
         .any(|f| f.severity >= threshold);
     u8::from(hit)
+}
+
+/// SHA-256 of a capture file for the ticket reports (`None` for stdin or a
+/// file that cannot be read again).
+fn file_sha256(name: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if name == "-" {
+        return None;
+    }
+    let mut f = std::fs::File::open(name).ok()?;
+    let mut h = Sha256::new();
+    io::copy(&mut f, &mut h).ok()?;
+    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -51,6 +51,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `tlsdiag man > tlsdiag.1 && man ./tlsdiag.1`.
     Man,
+    /// Export the certificate chains seen on the wire as PEM files (one per
+    /// Certificate message, leaf first) with an index.tsv.
+    Certs(CertsArgs),
 }
 
 /// Output format of `analyze`.
@@ -62,6 +65,22 @@ pub enum Format {
     Json,
     /// One JSON object per connection per line, with its findings.
     Jsonl,
+    /// A GitHub-flavoured Markdown report for tickets, with handshake ladders.
+    #[value(alias = "md")]
+    Markdown,
+    /// One self-contained HTML file (inline CSS and SVG, no scripts) for tickets.
+    Html,
+}
+
+/// What `--redact` replaces with pseudonyms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Redact {
+    /// Client IP addresses (become 192.0.2.x / 2001:db8::x documentation addresses).
+    Ips,
+    /// SNI, certificate and CA names, and their mentions in findings.
+    Names,
+    /// Both.
+    All,
 }
 
 /// Severity threshold for the exit status.
@@ -106,6 +125,11 @@ pub struct AnalyzeArgs {
     /// Show every connection in text output, not only those with findings.
     #[arg(long)]
     pub all: bool,
+
+    /// Replace client IPs and/or names with stable pseudonyms in every output format
+    /// (numbered in order of appearance; not reversible). `--redact` alone means `all`.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "all", value_name = "WHAT")]
+    pub redact: Option<Redact>,
 
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -244,4 +268,26 @@ pub struct ExplainArgs {
     /// A rule id (e.g. `client-certificate-missing`), an alert, a log reason or an error message.
     #[arg(value_name = "QUERY")]
     pub query: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    /// Capture files (pcap or pcapng, optionally gzip/zstd compressed); `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// Directory to write the PEM files and index.tsv into (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Treat all FILEs as pieces of one capture, merged by timestamp.
+    #[arg(long)]
+    pub merge: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }

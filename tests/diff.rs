@@ -273,6 +273,7 @@ fn analysis(file: &str, tls: impl Fn() -> Tls, rules: &[&str]) -> Analysis {
                 link_types: vec![],
                 ts_precision_digits: 6,
                 file_truncated: false,
+                sha256: None,
             }],
             frames: 80,
             first_ts: Some(ts(0)),

@@ -103,6 +103,10 @@ pub struct FileFacts {
     pub link_types: Vec<String>,
     pub ts_precision_digits: u8,
     pub file_truncated: bool,
+    /// SHA-256 of the file as given (compressed bytes if compressed), for
+    /// ticket reports; `null` when not computed (stdin, JSON/text output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl FileFacts {
@@ -126,6 +130,7 @@ impl FileFacts {
                 .collect(),
             ts_precision_digits: s.ts_precision_digits,
             file_truncated: s.file_truncated,
+            sha256: None,
         }
     }
 }

@@ -4,10 +4,18 @@
 //! nothing. Every string that came from the wire goes through [`sanitize`]
 //! before it reaches a terminal.
 
+pub mod certs_export;
+pub mod html;
 pub mod json;
+pub mod ladder;
+pub mod markdown;
+pub mod present;
+pub mod redact;
 pub mod rules_doc;
 pub mod sanitize;
 pub mod text;
+
+pub use present::ReportOptions;
 
 use crate::model::Analysis;
 use std::io::{self, Write};

@@ -21,7 +21,8 @@ role_pair! {
         id: "client-chain-incomplete", severity: Error,
         title: "the client's chain is missing an intermediate certificate",
         remediation: "The client team configures the full chain: the client certificate followed by every intermediate up to (not including) a root the server trusts. Build and check it with `openssl verify -CAfile root.pem -untrusted intermediates.pem client.pem`.",
-        fires_on: ["mtls12-client-chain-incomplete.pcap"], quiet_on: ["mtls12-ok.pcap"],
+        fires_on: ["mtls12-client-chain-incomplete.pcap --ca-bundle captures/pki/clientca.crt"],
+        quiet_on: ["mtls12-ok.pcap", "mtls12-issuer-not-accepted.pcap"],
     },
     server: {
         id: "server-chain-incomplete", severity: Error,
@@ -81,6 +82,18 @@ fn missing_issuer(
         Some(true) => return None,
         Some(false) => "the --ca-bundle given holds no certificate with that subject".to_string(),
         None if issuer_is_ca_name => return None,
+        // A client chain from an issuer the server did not list: without a
+        // trust store, a foreign CA and missing intermediates look the same on
+        // the wire; client-certificate-issuer-not-accepted reports it (and
+        // names both causes).
+        None if s == Side::Client
+            && tls
+                .certificate_request
+                .as_ref()
+                .is_some_and(|cr| !cr.ca_names.is_empty()) =>
+        {
+            return None;
+        }
         None if cert.basic_constraints.as_ref().is_some_and(|b| b.ca) && answer.is_none() => {
             return None;
         }

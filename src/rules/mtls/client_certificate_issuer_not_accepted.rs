@@ -53,7 +53,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         Some(conn.id),
         format!("client certificate {} was issued by {}, which the server does not list", name(leaf), issuer_name(leaf)),
         format!(
-            "In its CertificateRequest (frame {}) {}. The client sent {} (frame {}), issued by {}{}; no certificate of its chain is from a listed CA.{}",
+            "In its CertificateRequest (frame {}) {}. The client sent {} (frame {}), issued by {}{}; no certificate of its chain is from a listed CA: either the certificate comes from another CA, or the client left out the intermediates that lead to a listed one.{}",
             cr.frame,
             requested_cas(cr),
             name(leaf),

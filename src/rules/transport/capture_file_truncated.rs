@@ -68,6 +68,7 @@ mod tests {
             link_types: vec![],
             ts_precision_digits: 6,
             file_truncated: false,
+            sha256: None,
         };
         a.capture.files.push(file.clone());
         assert!(run_capture(check, &a).is_empty());

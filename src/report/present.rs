@@ -1,0 +1,369 @@
+//! Presentation helpers shared by the ticket reports (Markdown, HTML) and
+//! usable by the text renderer: the verdict sentence, the order in which
+//! connections are shown, certificate validity phrased relative to the
+//! connection, frame lists. Arithmetic and wording only — nothing here
+//! decides whether something is wrong; the model and the rules did that.
+
+use crate::certs::CertSummary;
+use crate::model::{Analysis, Connection, Status};
+use crate::rules::{Finding, Severity};
+use crate::types::{ConnId, FrameNo, Timestamp};
+use std::collections::{BTreeMap, HashSet};
+
+/// Options of the ticket reports (presentation only).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// A section for every connection, not only failed ones and those with
+    /// error or warning findings.
+    pub all: bool,
+    /// The options the analysis ran with, as `(flag, value)` pairs supplied by
+    /// the app (e.g. `("--ca-bundle", "corp-ca.pem")`), shown in the facts.
+    pub options: Vec<(String, String)>,
+}
+
+/// How many non-failed connections the table lists without `all`.
+pub const TABLE_LIMIT: usize = 200;
+
+/// The verdict line, e.g. `3 of 41 TLS connections failed: 3 × client-certificate-missing`.
+pub fn verdict(a: &Analysis) -> String {
+    let s = &a.summary;
+    let mut line = if s.failed == 0 && s.incomplete == 0 && s.tls_connections > 0 {
+        format!("All {} TLS connections completed", s.tls_connections)
+    } else {
+        format!(
+            "{} of {} TLS connections failed",
+            s.failed, s.tls_connections
+        )
+    };
+    let causes = failure_causes(a);
+    if !causes.is_empty() {
+        let parts: Vec<String> = causes
+            .iter()
+            .map(|(rule, n)| format!("{n} × {rule}"))
+            .collect();
+        line.push_str(": ");
+        line.push_str(&parts.join(", "));
+    }
+    if s.incomplete > 0 {
+        line.push_str(&format!(" ({} incomplete)", s.incomplete));
+    }
+    if s.connections > s.tls_connections {
+        let other = s.connections - s.tls_connections;
+        line.push_str(&format!("; {other} other TCP connection{}", plural(other)));
+    }
+    line
+}
+
+/// For failed connections: how many show each error rule (most frequent
+/// first); failed connections without an error finding count as `no finding`.
+fn failure_causes(a: &Analysis) -> Vec<(String, usize)> {
+    let mut per_rule: BTreeMap<&str, HashSet<ConnId>> = BTreeMap::new();
+    let mut explained: HashSet<ConnId> = HashSet::new();
+    let failed: HashSet<ConnId> = a
+        .connections
+        .iter()
+        .filter(|c| c.failed())
+        .map(|c| c.id)
+        .collect();
+    for f in a.findings.iter().filter(|f| f.severity == Severity::Error) {
+        if let Some(id) = f.connection.filter(|id| failed.contains(id)) {
+            per_rule.entry(f.rule.as_str()).or_default().insert(id);
+            explained.insert(id);
+        }
+    }
+    let mut out: Vec<(String, usize)> = per_rule
+        .into_iter()
+        .map(|(r, ids)| (r.to_string(), ids.len()))
+        .collect();
+    out.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    let unexplained = failed.len().saturating_sub(explained.len());
+    if unexplained > 0 {
+        out.push(("no finding".to_string(), unexplained));
+    }
+    out
+}
+
+/// `2 errors, 1 warning, 0 info`.
+pub fn finding_counts(a: &Analysis) -> String {
+    let s = &a.summary;
+    format!(
+        "{} error{}, {} warning{}, {} info",
+        s.errors,
+        plural(s.errors),
+        s.warnings,
+        plural(s.warnings),
+        s.infos
+    )
+}
+
+/// `s` when `n != 1`.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Sort rank: failed first, then not-TLS, incomplete, no data, completed.
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Failed => 0,
+        Status::NotTls => 1,
+        Status::Incomplete => 2,
+        Status::NoData => 3,
+        Status::Completed => 4,
+    }
+}
+
+/// Connections in table order (failed first, then by id), and how many
+/// non-failed ones were left out to keep the table short.
+pub fn table_connections<'a>(
+    a: &'a Analysis,
+    opts: &ReportOptions,
+) -> (Vec<&'a Connection>, usize) {
+    let mut all: Vec<&Connection> = a.connections.iter().collect();
+    all.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
+    if opts.all {
+        return (all, 0);
+    }
+    let noteworthy = connections_with_findings(a, Severity::Warning);
+    let mut shown = Vec::new();
+    let mut left_out = 0;
+    let mut quiet_shown = 0;
+    for c in all {
+        if c.failed() || noteworthy.contains(&c.id) {
+            shown.push(c);
+        } else if quiet_shown < TABLE_LIMIT {
+            quiet_shown += 1;
+            shown.push(c);
+        } else {
+            left_out += 1;
+        }
+    }
+    (shown, left_out)
+}
+
+/// Connections that get a detailed section: failed ones and those with an
+/// error or warning finding (every one with `all`), failed first.
+pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Vec<&'a Connection> {
+    let noteworthy = connections_with_findings(a, Severity::Warning);
+    let mut out: Vec<&Connection> = a
+        .connections
+        .iter()
+        .filter(|c| opts.all || c.failed() || noteworthy.contains(&c.id))
+        .collect();
+    out.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
+    out
+}
+
+fn connections_with_findings(a: &Analysis, at_least: Severity) -> HashSet<ConnId> {
+    a.findings
+        .iter()
+        .filter(|f| f.severity >= at_least)
+        .filter_map(|f| f.connection)
+        .collect()
+}
+
+/// Findings about one connection, in the rules' order.
+pub fn findings_for(a: &Analysis, id: ConnId) -> Vec<&Finding> {
+    a.findings
+        .iter()
+        .filter(|f| f.connection == Some(id))
+        .collect()
+}
+
+/// Findings about the whole capture.
+pub fn capture_findings(a: &Analysis) -> Vec<&Finding> {
+    a.findings
+        .iter()
+        .filter(|f| f.connection.is_none())
+        .collect()
+}
+
+/// The connection's outcome word, e.g. `failed`.
+pub fn status_word(c: &Connection) -> &'static str {
+    c.outcome.status.as_str()
+}
+
+/// SNI, negotiated version and suite of a connection (`-` when unknown).
+pub fn tls_columns(c: &Connection) -> (String, String, String) {
+    match &c.tls {
+        Some(t) => (
+            t.sni.clone().unwrap_or_else(|| "(none)".into()),
+            t.version
+                .as_ref()
+                .map(|v| v.label())
+                .unwrap_or_else(|| "-".into()),
+            t.cipher_suite
+                .as_ref()
+                .map(|v| v.label())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        None => ("-".into(), "-".into(), "-".into()),
+    }
+}
+
+/// Frames with their capture timestamps where the connection knows them,
+/// e.g. `frame 9 (2026-03-01 10:22:03.130 UTC)`.
+pub fn frames_with_times(a: &Analysis, f: &Finding) -> String {
+    let parts: Vec<String> = f
+        .evidence
+        .frames
+        .iter()
+        .take(12)
+        .map(|n| match a.frame_time(f.connection, *n) {
+            Some(ts) => format!("{n} ({})", ts.human()),
+            None => n.to_string(),
+        })
+        .collect();
+    let more = f.evidence.frames.len().saturating_sub(parts.len());
+    let word = if f.evidence.frames.len() == 1 {
+        "frame"
+    } else {
+        "frames"
+    };
+    match (parts.is_empty(), more) {
+        (true, _) => String::new(),
+        (false, 0) => format!("{word} {}", parts.join(", ")),
+        (false, m) => format!("{word} {} and {m} more", parts.join(", ")),
+    }
+}
+
+/// A duration in words, rounded down to its largest unit: `12 days`, `3 hours`.
+pub fn span_words(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    let (n, unit) = match s {
+        0..=59 => (s, "second"),
+        60..=3599 => (s / 60, "minute"),
+        3600..=86_399 => (s / 3600, "hour"),
+        _ => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Validity of a certificate relative to the connection, e.g.
+/// `expired 12 days before this connection`.
+pub fn validity_phrase(c: &CertSummary, at: Timestamp) -> String {
+    match (c.not_before, c.not_after) {
+        (Some(nb), _) if at.secs < nb.secs => format!(
+            "not yet valid: starts {} after this connection",
+            span_words(nb.secs - at.secs)
+        ),
+        (_, Some(na)) if at.secs > na.secs => format!(
+            "expired {} before this connection",
+            span_words(at.secs - na.secs)
+        ),
+        (_, Some(na)) => format!(
+            "valid at this connection; expires {} later",
+            span_words(na.secs - at.secs)
+        ),
+        _ => "validity unknown".to_string(),
+    }
+}
+
+/// `not_before – not_after` as dates.
+pub fn validity_range(c: &CertSummary) -> String {
+    let d = |t: Option<Timestamp>| t.map(|t| t.human()).unwrap_or_else(|| "?".into());
+    format!("{} – {}", d(c.not_before), d(c.not_after))
+}
+
+/// The key in words, e.g. `RSA 2048 bits` or `EC secp256r1`.
+pub fn key_words(c: &CertSummary) -> String {
+    let kind = serde_json::to_value(c.key.key_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_uppercase));
+    let mut s = kind.unwrap_or_else(|| "?".into());
+    if let Some(curve) = &c.key.curve {
+        s.push(' ');
+        s.push_str(curve);
+    } else if c.key.bits > 0 {
+        s.push_str(&format!(" {} bits", c.key.bits));
+    }
+    s
+}
+
+/// The subject to show: the DN, or a note when the certificate did not parse.
+pub fn subject_words(c: &CertSummary) -> String {
+    match (&c.parse_error, c.subject.is_empty()) {
+        (Some(e), _) => format!("(undecodable certificate: {e})"),
+        (None, true) => "(empty subject)".to_string(),
+        (None, false) => c.subject.clone(),
+    }
+}
+
+/// SAN entries in one line (`DNS:a, IP:1.2.3.4, …`), or `none`.
+pub fn san_words(c: &CertSummary) -> String {
+    let san = &c.san;
+    let items: Vec<String> = san
+        .dns
+        .iter()
+        .map(|d| format!("DNS:{d}"))
+        .chain(san.ip.iter().map(|d| format!("IP:{d}")))
+        .chain(san.uri.iter().map(|d| format!("URI:{d}")))
+        .chain(san.email.iter().map(|d| format!("email:{d}")))
+        .collect();
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// `frame N, 2026-… UTC` for a message.
+pub fn at_frame(n: FrameNo, ts: Timestamp) -> String {
+    format!("frame {n}, {}", ts.human())
+}
+
+/// The capture's time span in words.
+pub fn time_span(a: &Analysis) -> String {
+    match (a.capture.first_ts, a.capture.last_ts) {
+        (Some(f), Some(l)) => format!("{} – {} ({:.3} s)", f.human(), l.human(), l.since(f)),
+        _ => "unknown".into(),
+    }
+}
+
+/// Every link type of every file, deduplicated, in order.
+pub fn link_types(a: &Analysis) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for l in a.capture.files.iter().flat_map(|f| &f.link_types) {
+        if !seen.contains(&l.as_str()) {
+            seen.push(l);
+        }
+    }
+    if seen.is_empty() {
+        "-".into()
+    } else {
+        seen.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_round_down_to_largest_unit() {
+        assert_eq!(span_words(0), "0 seconds");
+        assert_eq!(span_words(61), "1 minute");
+        assert_eq!(span_words(-7200), "2 hours");
+        assert_eq!(span_words(12 * 86_400 + 5), "12 days");
+    }
+
+    #[test]
+    fn validity_relative_to_connection() {
+        let c = CertSummary {
+            not_before: Some(Timestamp::new(1_000_000, 0)),
+            not_after: Some(Timestamp::new(2_000_000, 0)),
+            ..CertSummary::default()
+        };
+        assert_eq!(
+            validity_phrase(&c, Timestamp::new(2_000_000 + 12 * 86_400, 0)),
+            "expired 12 days before this connection"
+        );
+        assert_eq!(
+            validity_phrase(&c, Timestamp::new(1_000_000 - 3600, 0)),
+            "not yet valid: starts 1 hour after this connection"
+        );
+        assert_eq!(
+            validity_phrase(&c, Timestamp::new(2_000_000 - 86_400 * 2, 0)),
+            "valid at this connection; expires 2 days later"
+        );
+    }
+}

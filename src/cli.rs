@@ -128,7 +128,7 @@ pub struct AnalyzeArgs {
 
     /// Replace client IPs and/or names with stable pseudonyms in every output format
     /// (numbered in order of appearance; not reversible). `--redact` alone means `all`.
-    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "all", value_name = "WHAT")]
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "WHAT")]
     pub redact: Option<Redact>,
 
     #[command(flatten)]

@@ -336,7 +336,10 @@ fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
             Format::Markdown => report::markdown::write(&mut sink, a, &report_options(args))?,
             Format::Html => report::html::write(&mut sink, a, &report_options(args))?,
             Format::Text => {
-                let opts = TextOptions { all: args.all };
+                let opts = TextOptions {
+                    all: args.all,
+                    limit: args.limit,
+                };
                 if to_terminal {
                     // anstream decides: colour on a terminal, plain in pipes or with NO_COLOR.
                     let mut s = anstream::stdout().lock();

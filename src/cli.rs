@@ -126,6 +126,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub all: bool,
 
+    /// Text output: show at most N finding groups and N connection lines and
+    /// say how many were folded (0 = no limit).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+
     /// Replace client IPs and/or names with stable pseudonyms in every output format
     /// (numbered in order of appearance; not reversible). `--redact` alone means `all`.
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "WHAT")]

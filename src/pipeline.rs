@@ -304,6 +304,8 @@ pub fn analyze(
     };
     analysis.findings = crate::rules::run(&analysis, cx, sel);
     analysis.summary = Summary::of(&analysis.connections, &analysis.findings);
+    analysis.summary.servers =
+        crate::model::ServerSummary::of(&analysis.connections, &analysis.findings);
     analysis
 }
 

@@ -29,7 +29,11 @@ fn split_args(line: &str) -> Vec<String> {
 
 fn run(args: &[String]) -> String {
     let out = common::tlsdiag().args(args).output().expect("run tlsdiag");
-    assert!(out.status.code().is_some_and(|c| c <= 1), "tlsdiag {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "tlsdiag {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -44,12 +48,18 @@ fn guide_outputs_are_current() {
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        let Some(args) = line.strip_prefix("<!-- run: ").and_then(|l| l.strip_suffix(" -->")) else {
+        let Some(args) = line
+            .strip_prefix("<!-- run: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+        else {
             continue;
         };
         runs += 1;
         let fence = lines.next().unwrap_or_default();
-        assert_eq!(fence, "```text", "a run marker must be followed by a ```text block: {line}");
+        assert_eq!(
+            fence, "```text",
+            "a run marker must be followed by a ```text block: {line}"
+        );
         let mut shown = String::new();
         for l in lines.by_ref() {
             if l == "```" {

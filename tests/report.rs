@@ -541,7 +541,15 @@ fn html_of(a: &Analysis, o: &ReportOptions) -> String {
 
 fn text_of(a: &Analysis) -> String {
     let mut v = Vec::new();
-    text::write(&mut v, a, TextOptions { all: true }).expect("text");
+    text::write(
+        &mut v,
+        a,
+        TextOptions {
+            all: true,
+            limit: 0,
+        },
+    )
+    .expect("text");
     String::from_utf8_lossy(&v).into_owned()
 }
 

@@ -153,6 +153,77 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Per server (SNI:port, else address:port): the overview of a big capture.
+    #[serde(default)]
+    pub servers: Vec<ServerSummary>,
+}
+
+/// One server's connections at a glance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServerSummary {
+    /// SNI:port, else address:port (as `Connection::server_key`).
+    pub server: String,
+    pub connections: usize,
+    pub completed: usize,
+    pub failed: usize,
+    /// Error findings by rule id.
+    pub failures_by_rule: std::collections::BTreeMap<String, usize>,
+    /// Negotiated versions and how often.
+    pub versions: std::collections::BTreeMap<String, usize>,
+    /// Server leaf certificates seen: `CN=… (sha256 prefix)` and how often.
+    pub certificates: std::collections::BTreeMap<String, usize>,
+}
+
+impl ServerSummary {
+    /// Groups connections by server, in order of first appearance.
+    pub fn of(connections: &[Connection], findings: &[Finding]) -> Vec<ServerSummary> {
+        use crate::rules::Severity;
+        let mut order: Vec<ServerSummary> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut server_of: std::collections::HashMap<ConnId, usize> =
+            std::collections::HashMap::new();
+        for c in connections {
+            let key = c.server_key();
+            let i = *index.entry(key.clone()).or_insert_with(|| {
+                order.push(ServerSummary {
+                    server: key,
+                    ..ServerSummary::default()
+                });
+                order.len() - 1
+            });
+            server_of.insert(c.id, i);
+            let Some(s) = order.get_mut(i) else { continue };
+            s.connections += 1;
+            match c.outcome.status {
+                Status::Completed => s.completed += 1,
+                Status::Failed => s.failed += 1,
+                _ => {}
+            }
+            if let Some(t) = &c.tls {
+                if let Some(v) = &t.version {
+                    *s.versions.entry(v.label()).or_default() += 1;
+                }
+                if let Some(leaf) = t.server_certificates.as_ref().and_then(Chain::leaf) {
+                    let cn = leaf
+                        .subject_cn
+                        .clone()
+                        .unwrap_or_else(|| leaf.subject.clone());
+                    let fp: String = leaf.sha256.chars().take(12).collect();
+                    *s.certificates.entry(format!("CN={cn} ({fp})")).or_default() += 1;
+                }
+            }
+        }
+        for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+            if let Some(s) = f
+                .connection
+                .and_then(|id| server_of.get(&id))
+                .and_then(|i| order.get_mut(*i))
+            {
+                *s.failures_by_rule.entry(f.rule.clone()).or_default() += 1;
+            }
+        }
+        order
+    }
 }
 
 /// How a connection ended, from TLS's point of view.

@@ -25,6 +25,9 @@ use std::io::{self, Write};
 pub struct TextOptions {
     /// List every connection, not only failed ones and those with findings.
     pub all: bool,
+    /// Show at most this many finding groups and connection lines (0 = all);
+    /// what is folded is said.
+    pub limit: usize,
 }
 
 /// Writes `analysis` as JSON (pretty, one document).

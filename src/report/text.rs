@@ -56,10 +56,25 @@ pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io:
         }
     }
     writeln!(out)?;
-    for group in group_findings(&analysis.findings) {
-        write_finding(out, analysis, &group)?;
+    let groups = group_findings(&analysis.findings);
+    let shown = if opts.limit == 0 {
+        groups.len()
+    } else {
+        opts.limit.min(groups.len())
+    };
+    for group in &groups[..shown] {
+        write_finding(out, analysis, group)?;
+    }
+    if shown < groups.len() {
+        let folded: usize = groups[shown..].iter().map(|g| 1 + g.others.len()).sum();
+        writeln!(
+            out,
+            "… {} more finding group(s) ({folded} findings) folded: --limit 0 shows all, --format json lists every one\n",
+            groups.len() - shown
+        )?;
     }
     write_connections(out, analysis, opts)?;
+    write_servers(out, analysis)?;
     write_summary(out, analysis)
 }
 
@@ -234,7 +249,13 @@ fn write_connections(
             " (failed or with findings; --all for every one)"
         }
     )?;
-    for c in shown {
+    let total = shown.len();
+    let limit = if opts.limit == 0 {
+        total
+    } else {
+        opts.limit.min(total)
+    };
+    for c in shown.into_iter().take(limit) {
         let st = match c.outcome.status {
             Status::Failed | Status::NotTls => ERROR,
             Status::Incomplete | Status::NoData => WARNING,
@@ -243,6 +264,55 @@ fn write_connections(
         writeln!(out, "{st}{}{st:#}", terminal(&connection_line(c)))?;
         if !c.history.is_empty() {
             writeln!(out, "        {}", terminal(&c.history))?;
+        }
+    }
+    if limit < total {
+        writeln!(
+            out,
+            "  … {} more connection(s) folded: --limit 0 shows all",
+            total - limit
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Per-server overview, when the capture has more than one connection.
+fn write_servers(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+    if a.connections.len() < 2 {
+        return Ok(());
+    }
+    writeln!(out, "{BOLD}servers{BOLD:#}:")?;
+    for s in &a.summary.servers {
+        let join = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "  {}: {}, {} completed, {} failed",
+            terminal(&s.server),
+            plural(s.connections, "connection"),
+            s.completed,
+            s.failed
+        )?;
+        if !s.failures_by_rule.is_empty() {
+            writeln!(
+                out,
+                "      errors: {}",
+                terminal(&join(&s.failures_by_rule))
+            )?;
+        }
+        if !s.versions.is_empty() {
+            writeln!(out, "      versions: {}", terminal(&join(&s.versions)))?;
+        }
+        if !s.certificates.is_empty() {
+            writeln!(
+                out,
+                "      certificates: {}",
+                terminal(&join(&s.certificates))
+            )?;
         }
     }
     writeln!(out)

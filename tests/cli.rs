@@ -264,3 +264,50 @@ fn hostile_files_never_panic() {
     assert_eq!(json["connections"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["capture"]["files"][0]["file_truncated"], true);
 }
+
+#[test]
+fn limit_folds_and_says_so_and_servers_are_summarised() {
+    let full = tlsdiag()
+        .arg("analyze")
+        .arg(capture("intermittent-server-cert.pcap"))
+        .args(["--limit", "0"])
+        .output()
+        .expect("run");
+    let full = String::from_utf8_lossy(&full.stdout).to_string();
+    assert!(!full.contains("folded"), "{full}");
+    let groups = full
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .count();
+    assert!(groups >= 3, "{full}");
+    let short = tlsdiag()
+        .arg("analyze")
+        .arg(capture("intermittent-server-cert.pcap"))
+        .args(["--limit", "1"])
+        .output()
+        .expect("run");
+    let short = String::from_utf8_lossy(&short.stdout).to_string();
+    let shown = short
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .count();
+    assert_eq!(shown, 1, "{short}");
+    assert!(
+        short.contains(&format!("… {} more finding group(s)", groups - 1)),
+        "{short}"
+    );
+    // The per-server overview names the two certificates the server presented.
+    assert!(
+        short.contains("servers:") && short.contains("3 connections, 2 completed, 1 failed"),
+        "{short}"
+    );
+    let certs_line = short
+        .lines()
+        .find(|l| l.trim_start().starts_with("certificates:"))
+        .unwrap_or_default();
+    assert_eq!(
+        certs_line.matches("CN=server.tlsdiag.test").count(),
+        2,
+        "{certs_line}"
+    );
+}

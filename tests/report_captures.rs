@@ -58,3 +58,38 @@ fn mtls_report_shows_requested_cas_next_to_the_empty_client_chain() {
     );
     assert!(section.contains("client-certificate-missing"));
 }
+
+/// captures/hostile-names.pcap: an SNI and a certificate CN with markup,
+/// pipes and backticks, as sent on the wire by a real openssl.
+#[test]
+fn hostile_names_from_a_real_capture_stay_data() {
+    let html = report("hostile-names.pcap", "html");
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "the hostile CN is shown, escaped"
+    );
+    assert!(!html.contains("<script"), "no markup from the wire");
+    let md = report("hostile-names.pcap", "md");
+    let header = md
+        .lines()
+        .find(|l| l.starts_with("| # |"))
+        .expect("connection table");
+    let cols = header.matches('|').count();
+    for row in md.lines().filter(|l| l.starts_with("| 1 |")) {
+        assert_eq!(
+            row.matches('|').count() - row.matches("\\|").count(),
+            cols,
+            "{row}"
+        );
+    }
+    let out = tlsdiag()
+        .args(["analyze", "--all", "--fail-on", "never"])
+        .arg(capture("hostile-names.pcap"))
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("<script>") && !text.contains('\u{1b}'),
+        "{text}"
+    );
+}

@@ -4,6 +4,17 @@
 //! → `rules` → `report`. Each stage is a module with one job and plain data
 //! between stages; [`pipeline`] runs them and `app` is the command line.
 #![forbid(unsafe_code)]
+// Captures are hostile input: no panicking shortcuts in library code. Tests
+// may use them (a failing test should panic).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub mod app;
 pub mod capture;

@@ -275,7 +275,11 @@ impl CaptureReader {
                         .resize(n.next_power_of_two().min(MAX_RECORD_LEN + 64).max(n), 0);
                 }
             }
-            match self.src.read(&mut self.buf[self.end..]) {
+            // `end <= buf.len()` always holds; an empty slice would read as end of input.
+            match self
+                .src
+                .read(self.buf.get_mut(self.end..).unwrap_or_default())
+            {
                 Ok(0) => self.eof = true,
                 Ok(got) => self.end += got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -564,7 +568,7 @@ impl CaptureReader {
 pub(crate) fn prefill(src: &mut dyn Read, buf: &mut [u8], n: usize) -> io::Result<(usize, bool)> {
     let mut end = 0;
     while end < n.min(buf.len()) {
-        match src.read(&mut buf[end..]) {
+        match src.read(buf.get_mut(end..).unwrap_or_default()) {
             Ok(0) => return Ok((end, true)),
             Ok(got) => end += got,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

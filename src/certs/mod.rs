@@ -65,8 +65,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        for nibble in [b >> 4, b & 0x0f] {
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     s
 }
@@ -95,7 +98,9 @@ fn base64(data: &[u8]) -> String {
         let sextets = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
         for (i, s) in sextets.iter().enumerate() {
             if i <= chunk.len() {
-                out.push(char::from(ALPHABET[*s as usize]));
+                out.push(char::from(
+                    ALPHABET.get(*s as usize).copied().unwrap_or(b'A'),
+                ));
             } else {
                 out.push('=');
             }

@@ -397,8 +397,8 @@ fn pair_groups<'p, 'a>(
             }
             _ => None,
         };
-        if let Some(j) = partner {
-            taken[j] = true;
+        if let Some(t) = partner.and_then(|j| taken.get_mut(j)) {
+            *t = true;
         }
         pairs.push(Pair {
             before: Some(pb),

@@ -45,7 +45,7 @@ fn hash12(s: &str) -> String {
         return "000000000000".to_string();
     }
     let digest = Sha256::digest(s.as_bytes());
-    hex(&digest[..6])
+    hex(digest.get(..6).unwrap_or_default())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -56,7 +56,9 @@ fn alpn_chars(alpn: Option<&[u8]>) -> String {
     let Some(v) = alpn.filter(|v| !v.is_empty()) else {
         return "00".to_string();
     };
-    let (first, last) = (v[0], v[v.len() - 1]);
+    let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
+        return "00".to_string();
+    };
     if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
         format!("{}{}", first as char, last as char)
     } else {

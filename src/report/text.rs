@@ -62,11 +62,11 @@ pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io:
     } else {
         opts.limit.min(groups.len())
     };
-    for group in &groups[..shown] {
+    for group in groups.iter().take(shown) {
         write_finding(out, analysis, group)?;
     }
     if shown < groups.len() {
-        let folded: usize = groups[shown..].iter().map(|g| 1 + g.others.len()).sum();
+        let folded: usize = groups.iter().skip(shown).map(|g| 1 + g.others.len()).sum();
         writeln!(
             out,
             "… {} more finding group(s) ({folded} findings) folded: --limit 0 shows all, --format json lists every one\n",
@@ -90,7 +90,11 @@ fn group_findings(findings: &[Finding]) -> Vec<Group<'_>> {
     for f in findings {
         let key = (f.rule.as_str(), f.explanation.as_str());
         match index.get(&key) {
-            Some(&i) => order[i].others.push(f),
+            Some(&i) => {
+                if let Some(g) = order.get_mut(i) {
+                    g.others.push(f);
+                }
+            }
             None => {
                 index.insert(key, order.len());
                 order.push(Group {

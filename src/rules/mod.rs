@@ -252,7 +252,10 @@ pub fn run(analysis: &Analysis, cx: &Context<'_>, sel: &Selection) -> Vec<Findin
             Check::Capture(f) => f(analysis, cx, &mut out),
         }
         debug_assert!(
-            out[start..].iter().all(|f| f.rule == rule.id),
+            out.get(start..)
+                .unwrap_or_default()
+                .iter()
+                .all(|f| f.rule == rule.id),
             "rule {} emitted a foreign id",
             rule.id
         );

@@ -279,6 +279,23 @@ impl Conn {
         self.rst_seen || self.halves.iter().all(Half::has_fin)
     }
 
+    /// The half-connection carrying `dir`'s bytes.
+    fn half(&self, dir: Dir) -> &Half {
+        let [to_server, to_client] = &self.halves;
+        match dir {
+            Dir::ToServer => to_server,
+            Dir::ToClient => to_client,
+        }
+    }
+
+    fn half_mut(&mut self, dir: Dir) -> &mut Half {
+        let [to_server, to_client] = &mut self.halves;
+        match dir {
+            Dir::ToServer => to_server,
+            Dir::ToClient => to_client,
+        }
+    }
+
     /// Is `seg` a SYN that starts a new connection on this 4-tuple?
     fn is_new_syn(&self, seg: &Segment<'_>) -> bool {
         if !seg.flags.syn || seg.flags.ack {
@@ -292,7 +309,7 @@ impl Conn {
         let from_client = seg.src == self.info.client;
         let late_syn_of_this = from_client
             && self.client_isn.is_none()
-            && self.halves[Dir::ToServer.index()].base() == Some(seg.seq.wrapping_add(1));
+            && self.half(Dir::ToServer).base() == Some(seg.seq.wrapping_add(1));
         if late_syn_of_this {
             return false;
         }
@@ -346,7 +363,7 @@ impl Conn {
         }
         if seg.flags.ack && dir == Dir::ToClient && self.info.synack_frame.is_none() {
             self.info.synack_frame = Some(seg.frame);
-            self.halves[Dir::ToServer.index()].set_base(seg.ack);
+            self.half_mut(Dir::ToServer).set_base(seg.ack);
         }
     }
 

@@ -37,14 +37,17 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     // Inside an encrypted TLS 1.2 session the new handshake itself is not
     // readable; its ChangeCipherSpec messages (after the first pair) are.
     let later_ccs: Vec<_> = if attempts.is_empty() {
-        let mut seen = [0u32; 2];
+        let (mut from_client, mut from_server) = (0u32, 0u32);
         tls.timeline
             .iter()
             .filter(|e| e.what == "ChangeCipherSpec")
             .filter(|e| {
-                let i = usize::from(e.sender == crate::types::Side::Server);
-                seen[i] += 1;
-                seen[i] > 1
+                let seen = match e.sender {
+                    crate::types::Side::Client => &mut from_client,
+                    crate::types::Side::Server => &mut from_server,
+                };
+                *seen += 1;
+                *seen > 1
             })
             .map(|e| e.frame)
             .collect()

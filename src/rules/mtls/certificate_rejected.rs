@@ -49,7 +49,10 @@ fn run(conn: &Connection, cx: &Context<'_>, side: Side, out: &mut Vec<Finding>) 
             ),
         };
         let others = if reasons.len() > 1 {
-            format!(" Also: {}.", reasons[1..].join("; "))
+            format!(
+                " Also: {}.",
+                reasons.get(1..).unwrap_or_default().join("; ")
+            )
         } else {
             String::new()
         };

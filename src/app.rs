@@ -187,6 +187,10 @@ impl RuleSetup {
         let mut limits = Limits::default();
         limits.tcp.max_connections = limit_args.max_connections.max(1);
         limits.tcp.max_ooo_bytes = limit_args.max_ooo_bytes;
+        limits.tls.max_handshake_bytes = limit_args.max_handshake_bytes.max(1);
+        limits.tls.max_certificates = limit_args.max_certificates;
+        limits.tls.max_records = limit_args.max_records;
+        limits.tls.max_alerts = limit_args.max_alerts;
         Ok(RuleSetup {
             sel,
             trust,
@@ -260,9 +264,7 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     let after = diff_side(&args.after, &setup, &certs)?;
     let d = crate::diff::diff(&before, &after);
     let mut sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
     match args.format {
@@ -323,9 +325,7 @@ fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
 
 fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
     let mut sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
     let to_terminal = args.output.is_none();
@@ -412,4 +412,22 @@ fn file_sha256(name: &str) -> Option<String> {
     let mut h = Sha256::new();
     io::copy(&mut f, &mut h).ok()?;
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Opens `-o PATH` for writing; an existing file is replaced only with `--force`.
+fn create_output(path: &std::path::Path, force: bool) -> Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    opts.open(path).with_context(|| {
+        if !force && path.exists() {
+            format!("{} exists; add --force to replace it", path.display())
+        } else {
+            format!("creating {}", path.display())
+        }
+    })
 }

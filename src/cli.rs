@@ -102,9 +102,14 @@ pub struct AnalyzeArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Write the report to this file instead of stdout.
+    /// Write the report to this file instead of stdout (an existing file is
+    /// only replaced with --force).
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 
     /// Treat all FILEs as pieces of one capture (tcpdump -C/-G rotation), merged by timestamp.
     #[arg(long)]
@@ -206,6 +211,22 @@ pub struct LimitArgs {
     /// Out-of-order bytes buffered per connection direction.
     #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
     pub max_ooo_bytes: usize,
+
+    /// Handshake bytes decoded per connection direction.
+    #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
+    pub max_handshake_bytes: usize,
+
+    /// Certificates kept per chain.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_certificates: usize,
+
+    /// TLS records inspected per connection direction.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_records: u64,
+
+    /// Alerts kept per connection.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_alerts: usize,
 }
 
 /// Output format of `diff`.
@@ -235,9 +256,14 @@ pub struct DiffArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
 
-    /// Write the diff to this file instead of stdout.
+    /// Write the diff to this file instead of stdout (an existing file is
+    /// only replaced with --force).
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 
     /// Run only these rules on captures (ids or prefixes ending in `-`).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]

@@ -311,3 +311,87 @@ fn limit_folds_and_says_so_and_servers_are_summarised() {
         "{certs_line}"
     );
 }
+
+#[test]
+fn output_files_are_not_replaced_without_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.json");
+    std::fs::write(&out, b"keep me").expect("write");
+    tlsdiag()
+        .args(["analyze", "--format", "json", "-o"])
+        .arg(&out)
+        .arg(capture("tls12-ok.pcap"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(std::fs::read(&out).expect("read"), b"keep me");
+    tlsdiag()
+        .args(["analyze", "--format", "json", "--force", "-o"])
+        .arg(&out)
+        .arg(capture("tls12-ok.pcap"))
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("read")
+            .contains("schema_version")
+    );
+}
+
+#[test]
+fn disk_full_is_a_clean_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tlsdiag"))
+        .current_dir(common::root())
+        .args(["analyze", "--all", "--format", "json"])
+        .arg(capture("tls12-ok.pcap"))
+        .stdout(full)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("tlsdiag: error:") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn read_only_output_folder_is_a_clean_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    let mut perms = std::fs::metadata(&ro).expect("meta").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&ro, perms).expect("chmod");
+    if std::fs::write(ro.join("probe"), b"x").is_ok() {
+        eprintln!("skipped: running as a user who can write to read-only folders (root)");
+        return;
+    }
+    let out = tlsdiag()
+        .args(["certs", "--out"])
+        .arg(&ro)
+        .arg(capture("mtls12-ok.pcap"))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn limits_are_flags_and_hitting_one_is_reported() {
+    let a = common::analyze_json(
+        &capture("server-chain-misordered.pcap"),
+        &["--max-certificates", "2"],
+    );
+    let f = common::findings_of(&a, "analysis-limit-reached");
+    assert!(!f.is_empty(), "a chain of 4 cut at 2 must be reported");
+    let certs = a["connections"][0]["tls"]["server_certificates"]["certificates"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(certs, Some(2));
+}

@@ -2,7 +2,6 @@
 //! pcap-parser and touch each packet's TCP header, nothing more.
 //! `cargo run --release --example walk -- FILE` prints records and bytes.
 
-use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
 use std::fs::File;
 

@@ -19,10 +19,12 @@ BIN=target/release/tlsdiag
 WALK=target/release/examples/walk
 
 declare -A wl=([bulk]="--size $SIZE" [handshakes]="--size $SIZE --bulk 0")
-measure() { # NAME FILE CMD... -> "seconds rss_mb"
-    local t
-    t=$( { /usr/bin/time -f '%e %M' "${@:3}" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    echo "$t"
+measure() { # NAME FILE CMD... -> "seconds max_rss_kb"
+    local out
+    out=$(mktemp)
+    /usr/bin/time -o "$out" -f '%e %M' "${@:3}" >/dev/null 2>&1 || true
+    tail -n 1 "$out"
+    rm -f "$out"
 }
 printf '%-11s %-10s %9s %9s %10s\n' workload tool seconds MB/s "max RSS"
 for name in bulk handshakes; do

@@ -4,7 +4,7 @@
 use crate::certs::{CertCache, Crl, TrustStore};
 use crate::cli::{
     AnalyzeArgs, CertsArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, Redact,
-    RulesFormat, TrustArgs,
+    RedactArgs, RulesFormat, TrustArgs,
 };
 use crate::model::Analysis;
 use crate::pipeline::{self, Limits};
@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Explain(args) => explain(args.query.trim()),
         Command::Certs(args) => certs(&args),
+        Command::Redact(args) => redact_capture(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tlsdiag", &mut script);
@@ -430,4 +431,42 @@ fn create_output(path: &std::path::Path, force: bool) -> Result<std::fs::File> {
             format!("creating {}", path.display())
         }
     })
+}
+
+/// `tlsdiag redact IN OUT`: a vendor-safe copy of a capture.
+fn redact_capture(args: &RedactArgs) -> Result<u8> {
+    // The analysis numbers the clients exactly as `analyze --redact` does.
+    let certs = CertCache::new();
+    let decoding = pipeline::decode_file(&args.input, &Limits::default(), &certs, &mut |_| {})?;
+    let options = RuleOptions::default();
+    let cx = Context {
+        options: &options,
+        trust: None,
+        crls: &[],
+    };
+    let analysis = pipeline::analyze(
+        decoding,
+        &cx,
+        &Selection {
+            select: vec!["mutual-tls-summary".into()],
+            ignore: vec![],
+        },
+    );
+    let addresses = crate::report::redact::client_addresses(&analysis);
+    let out = create_output(&args.output, args.force)?;
+    let opts = crate::redact_pcap::RedactOptions {
+        keep_payload: args.keep_payload,
+        keep_secrets: args.keep_secrets,
+    };
+    let stats = crate::redact_pcap::redact_capture(&args.input, out, &addresses, opts)
+        .with_context(|| format!("redacting {} into {}", args.input, args.output.display()))?;
+    eprintln!(
+        "tlsdiag: wrote {}: {} frames ({} left out: not TCP/UDP over IP, or tunnelled), {} client addresses rewritten, payload cut in {} packets",
+        args.output.display(),
+        stats.frames_written,
+        stats.frames_dropped,
+        stats.addresses_rewritten,
+        stats.payloads_cut
+    );
+    Ok(0)
 }

@@ -51,6 +51,11 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `tlsdiag man > tlsdiag.1 && man ./tlsdiag.1`.
     Man,
+    /// Write a copy of a capture that is safe to send to a vendor: client
+    /// addresses pseudonymised (as `analyze --redact` names them, checksums
+    /// fixed), application data cut after the handshake (sizes kept),
+    /// decryption secrets dropped. Output is pcapng.
+    Redact(RedactArgs),
     /// Export the certificate chains seen on the wire as PEM files (one per
     /// Certificate message, leaf first) with an index.tsv.
     Certs(CertsArgs),
@@ -321,4 +326,27 @@ pub struct CertsArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The capture to redact (pcap or pcapng, optionally compressed; `-` reads stdin).
+    #[arg(value_name = "IN")]
+    pub input: String,
+
+    /// Where to write the redacted pcapng.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// TCP payload bytes kept per connection direction; later payload is cut (its size is kept).
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    pub keep_payload: u64,
+
+    /// Keep the pcapng Decryption Secrets (key log) of the input.
+    #[arg(long)]
+    pub keep_secrets: bool,
+
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -68,6 +68,19 @@ pub fn redact(analysis: &Analysis, what: RedactWhat) -> Analysis {
     a
 }
 
+/// The client address → pseudonym map `redact` uses for `a` (so a redacted
+/// capture and a redacted report of it name clients alike).
+pub fn client_addresses(a: &Analysis) -> HashMap<IpAddr, IpAddr> {
+    Pseudonyms::collect(
+        a,
+        RedactWhat {
+            ips: true,
+            names: false,
+        },
+    )
+    .ips
+}
+
 /// Second-to-last labels that, under a two-letter TLD, form a public suffix.
 const SECOND_LEVEL: &[&str] = &["co", "com", "net", "org", "gov", "ac", "edu", "ne"];
 

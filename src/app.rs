@@ -4,7 +4,7 @@
 use crate::certs::{CertCache, Crl, TrustStore};
 use crate::cli::{
     AnalyzeArgs, CertsArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, Redact,
-    RulesFormat, TrustArgs,
+    RedactArgs, RulesFormat, TrustArgs,
 };
 use crate::model::Analysis;
 use crate::pipeline::{self, Limits};
@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Explain(args) => explain(args.query.trim()),
         Command::Certs(args) => certs(&args),
+        Command::Redact(args) => redact_capture(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tlsdiag", &mut script);
@@ -128,6 +129,34 @@ fn certs(args: &CertsArgs) -> Result<u8> {
             writeln!(out, "{}", p.display())?;
         }
     }
+    out.flush()?;
+    Ok(0)
+}
+
+/// `tlsdiag redact IN OUT`: write the redacted pcapng copy and say what was done.
+fn redact_capture(args: &RedactArgs) -> Result<u8> {
+    let opts = crate::redact_pcap::RedactOptions {
+        keep_secrets: args.keep_secrets,
+        force: args.force,
+        keep_payload: args.keep_payload,
+    };
+    let s = crate::redact_pcap::redact_capture(&args.input, &args.output, &opts)?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} frames, {} client address(es) replaced, payload cut from {} segment(s), \
+         {} frame(s) reduced to headers, decryption secrets {}",
+        args.output.display(),
+        s.frames,
+        s.clients,
+        s.payload_cut,
+        s.headers_only,
+        if s.secrets_written {
+            "kept"
+        } else {
+            "not written"
+        },
+    )?;
     out.flush()?;
     Ok(0)
 }

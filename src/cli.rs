@@ -54,6 +54,18 @@ pub enum Command {
     /// Export the certificate chains seen on the wire as PEM files (one per
     /// Certificate message, leaf first) with an index.tsv.
     Certs(CertsArgs),
+    /// Write a copy of a capture that is safe to send to a vendor (pcapng).
+    ///
+    /// Client addresses become the pseudonyms `analyze --redact ips` uses
+    /// (192.0.2.x, 2001:db8::x), with IPv4 and TCP checksums fixed. Each TCP
+    /// direction keeps its first --keep-payload bytes (the handshake); later
+    /// segments keep their headers only, as a snaplen cut looks, with the
+    /// original length. Other IP packets keep only their IP header; frames
+    /// that are not IP keep nothing. Frame numbers and timestamps are
+    /// unchanged. Decryption secrets are dropped unless --keep-secrets.
+    /// MAC addresses, server addresses, ports and the handshake itself (SNI,
+    /// certificates) are kept.
+    Redact(RedactArgs),
 }
 
 /// Output format of `analyze`.
@@ -290,4 +302,27 @@ pub struct CertsArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Capture to read (pcap or pcapng, optionally gzip/zstd compressed).
+    #[arg(value_name = "IN")]
+    pub input: String,
+
+    /// The pcapng file to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Also write the capture's TLS key log (pcapng Decryption Secrets) into OUT.
+    #[arg(long)]
+    pub keep_secrets: bool,
+
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// TCP payload bytes kept at the start of each direction of a connection.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::redact_pcap::DEFAULT_KEEP_PAYLOAD)]
+    pub keep_payload: u32,
 }

@@ -14,6 +14,7 @@ pub mod lookup;
 pub mod model;
 pub mod packet;
 pub mod pipeline;
+pub mod redact_pcap;
 pub mod report;
 pub mod rules;
 pub mod tcp;

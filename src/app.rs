@@ -133,6 +133,34 @@ fn certs(args: &CertsArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// `tlsdiag redact IN OUT`: write the redacted pcapng copy and say what was done.
+fn redact_capture(args: &RedactArgs) -> Result<u8> {
+    let opts = crate::redact_pcap::RedactOptions {
+        keep_secrets: args.keep_secrets,
+        force: args.force,
+        keep_payload: args.keep_payload,
+    };
+    let s = crate::redact_pcap::redact_capture(&args.input, &args.output, &opts)?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} frames, {} client address(es) replaced, payload cut from {} segment(s), \
+         {} frame(s) reduced to headers, decryption secrets {}",
+        args.output.display(),
+        s.frames,
+        s.clients,
+        s.payload_cut,
+        s.headers_only,
+        if s.secrets_written {
+            "kept"
+        } else {
+            "not written"
+        },
+    )?;
+    out.flush()?;
+    Ok(0)
+}
+
 /// True when the error is a closed pipe (`tlsdiag … | head`): exit quietly.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
@@ -431,42 +459,4 @@ fn create_output(path: &std::path::Path, force: bool) -> Result<std::fs::File> {
             format!("creating {}", path.display())
         }
     })
-}
-
-/// `tlsdiag redact IN OUT`: a vendor-safe copy of a capture.
-fn redact_capture(args: &RedactArgs) -> Result<u8> {
-    // The analysis numbers the clients exactly as `analyze --redact` does.
-    let certs = CertCache::new();
-    let decoding = pipeline::decode_file(&args.input, &Limits::default(), &certs, &mut |_| {})?;
-    let options = RuleOptions::default();
-    let cx = Context {
-        options: &options,
-        trust: None,
-        crls: &[],
-    };
-    let analysis = pipeline::analyze(
-        decoding,
-        &cx,
-        &Selection {
-            select: vec!["mutual-tls-summary".into()],
-            ignore: vec![],
-        },
-    );
-    let addresses = crate::report::redact::client_addresses(&analysis);
-    let out = create_output(&args.output, args.force)?;
-    let opts = crate::redact_pcap::RedactOptions {
-        keep_payload: args.keep_payload,
-        keep_secrets: args.keep_secrets,
-    };
-    let stats = crate::redact_pcap::redact_capture(&args.input, out, &addresses, opts)
-        .with_context(|| format!("redacting {} into {}", args.input, args.output.display()))?;
-    eprintln!(
-        "tlsdiag: wrote {}: {} frames ({} left out: not TCP/UDP over IP, or tunnelled), {} client addresses rewritten, payload cut in {} packets",
-        args.output.display(),
-        stats.frames_written,
-        stats.frames_dropped,
-        stats.addresses_rewritten,
-        stats.payloads_cut
-    );
-    Ok(0)
 }

@@ -330,23 +330,23 @@ pub struct CertsArgs {
 
 #[derive(Debug, Args)]
 pub struct RedactArgs {
-    /// The capture to redact (pcap or pcapng, optionally compressed; `-` reads stdin).
+    /// Capture to read (pcap or pcapng, optionally gzip/zstd compressed).
     #[arg(value_name = "IN")]
     pub input: String,
 
-    /// Where to write the redacted pcapng.
+    /// The pcapng file to write.
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
 
-    /// TCP payload bytes kept per connection direction; later payload is cut (its size is kept).
-    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
-    pub keep_payload: u64,
-
-    /// Keep the pcapng Decryption Secrets (key log) of the input.
+    /// Also write the capture's TLS key log (pcapng Decryption Secrets) into OUT.
     #[arg(long)]
     pub keep_secrets: bool,
 
-    /// Replace OUT if it exists.
+    /// Overwrite OUT if it exists.
     #[arg(long)]
     pub force: bool,
+
+    /// TCP payload bytes kept at the start of each direction of a connection.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::redact_pcap::DEFAULT_KEEP_PAYLOAD)]
+    pub keep_payload: u32,
 }

@@ -68,17 +68,24 @@ pub fn redact(analysis: &Analysis, what: RedactWhat) -> Analysis {
     a
 }
 
-/// The client address → pseudonym map `redact` uses for `a` (so a redacted
-/// capture and a redacted report of it name clients alike).
-pub fn client_addresses(a: &Analysis) -> HashMap<IpAddr, IpAddr> {
-    Pseudonyms::collect(
-        a,
-        RedactWhat {
-            ips: true,
-            names: false,
-        },
-    )
-    .ips
+/// The pseudonym of every client address of `connections`, numbered in
+/// order of appearance (see the module doc). `redact` and `tlsdiag redact`
+/// (which rewrites the packets) share it, so a redacted capture and a
+/// redacted report of the original name the same clients alike.
+pub fn client_ip_pseudonyms(connections: &[Connection]) -> HashMap<IpAddr, IpAddr> {
+    let clients: HashSet<IpAddr> = connections.iter().map(|c| c.client.ip()).collect();
+    let mut p = Pseudonyms {
+        kept: connections
+            .iter()
+            .map(|c| c.server.ip())
+            .filter(|ip| !clients.contains(ip))
+            .collect(),
+        ..Pseudonyms::default()
+    };
+    for c in connections {
+        p.ip(c.client.ip());
+    }
+    p.ips
 }
 
 /// Second-to-last labels that, under a two-letter TLD, form a public suffix.
@@ -114,16 +121,7 @@ impl Pseudonyms {
             ..Pseudonyms::default()
         };
         if what.ips {
-            let clients: HashSet<IpAddr> = a.connections.iter().map(|c| c.client.ip()).collect();
-            p.kept = a
-                .connections
-                .iter()
-                .map(|c| c.server.ip())
-                .filter(|ip| !clients.contains(ip))
-                .collect();
-            for c in &a.connections {
-                p.ip(c.client.ip());
-            }
+            p.ips = client_ip_pseudonyms(&a.connections);
         }
         if what.names {
             for c in &a.connections {

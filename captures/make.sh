@@ -5,7 +5,9 @@
 #
 # Usage: bash captures/make.sh [SCENARIO...]   (no argument: all scenarios)
 # Needs: openssl 3.x, tcpdump, python3, ss (iproute2), timeout (coreutils). Root
-# (or CAP_NET_RAW) for tcpdump on lo.
+# (or CAP_NET_RAW) for tcpdump on lo. The tls13-dsb scenario also needs editcap
+# (Debian package wireshark-common, >= 3.0 for --inject-secrets) to embed its
+# key log in the pcapng as a Decryption Secrets Block.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -390,6 +392,54 @@ post_capture_missing_segments() { python3 "$HERE/helpers.py" drop-server-flight 
 sc_tcp_segment_conflict() { sc_tls12_ok "$1"; }
 post_tcp_segment_conflict() { python3 "$HERE/helpers.py" conflict "$OUT/$1.pcap" "$PORT"; }
 
+# Decryption with a key log (`--keylog`): one successful GET per cipher suite,
+# then two TLS 1.3 mTLS failures whose alert is only readable with the keys.
+# The server certificate is ECDSA (P-256), so the TLS 1.2 suites are the
+# ECDHE-ECDSA ones; the record protection is what these captures are for.
+sc_tls13_aes256_keylog() {
+    server "$1" "${SRV[@]}" -ciphersuites TLS_AES_256_GCM_SHA384
+    client "$1" "${CLI[@]}" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 $(keylog)
+}
+sc_tls13_chacha20_keylog() {
+    server "$1" "${SRV[@]}" -ciphersuites TLS_CHACHA20_POLY1305_SHA256
+    client "$1" "${CLI[@]}" -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 $(keylog)
+}
+sc_tls13_aes128_keylog() {
+    server "$1" "${SRV[@]}" -ciphersuites TLS_AES_128_GCM_SHA256
+    client "$1" "${CLI[@]}" -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 $(keylog)
+}
+# Two connections: AES-128-GCM (SHA-256 PRF), then AES-256-GCM (SHA-384 PRF).
+sc_tls12_gcm_keylog() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 $(keylog)
+    client "$1" "${CLI[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 $(keylog)
+}
+sc_tls12_chacha20_keylog() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305 $(keylog)
+}
+# CBC + HMAC-SHA256: OpenSSL negotiates encrypt_then_mac (RFC 7366) by default.
+sc_tls12_cbc_etm_keylog() {
+    server "$1" "${SRV[@]}"
+    client "$1" "${CLI[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256 $(keylog)
+}
+# Same, but the server refuses encrypt_then_mac: the client still offers it
+# in its ClientHello, the ServerHello leaves it out, so MAC-then-encrypt.
+sc_tls12_cbc_noetm_keylog() {
+    server "$1" "${SRV[@]}" -no_etm
+    client "$1" "${CLI[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256 $(keylog)
+}
+# TLS 1.3 mTLS, client certificate from the Other Client CA: the server's
+# unknown_ca alert is encrypted, readable only with the keys.
+sc_mtls13_wrong_ca_keylog() { mtls_server "$1"; client "$1" "${CLI[@]}" -tls1_3 $(keylog) "${OTHER[@]}"; }
+# mtls13-client-cert-missing with its key log embedded in a pcapng Decryption
+# Secrets Block: only tls13-dsb.pcapng is kept, no .pcap, no .keys.
+sc_tls13_dsb() { sc_mtls13_client_cert_missing "$1"; }
+post_tls13_dsb() {
+    editcap --inject-secrets "tls,$OUT/$1.keys" -F pcapng "$OUT/$1.pcap" "$OUT/$1.pcapng"
+    rm -f "$OUT/$1.pcap" "$OUT/$1.keys"
+}
+
 # Order matters only for the ports: port = 24400 + index. Append new ones.
 SCENARIOS=(
     tls12-ok tls13-ok mtls12-ok mtls13-ok
@@ -419,6 +469,9 @@ SCENARIOS=(
     fatal-alert-illegal-parameter mtls12-client-not-yet-valid
     mtls12-client-chain-incomplete mtls12-client-chain-misordered
     server-cert-not-v3 server-cert-weak-sha1 client-cert-corrupt
+    tls13-aes256-keylog tls13-chacha20-keylog tls13-aes128-keylog
+    tls12-gcm-keylog tls12-chacha20-keylog tls12-cbc-etm-keylog tls12-cbc-noetm-keylog
+    mtls13-wrong-ca-keylog tls13-dsb
 )
 
 main() {
@@ -436,5 +489,27 @@ main() {
         if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
         capture "$name" "$port" "sc_${name//-/_}"
     done
+    bad_keylogs
+}
+
+# Key logs that must not decrypt (keys-wrong, and the key-log parser's notes),
+# derived from committed key logs, so they stay in step with the captures:
+#   keylog-wrong.keys  tls13-ok's lines with every secret reversed (same client random)
+#   keylog-mixed.keys  garbage lines, those wrong lines, and the secrets of
+#                      other connections (tls12-gcm-keylog, tls13-aes128-keylog)
+bad_keylogs() {
+    local reverse='/^#/ { print; next } { s = ""; for (i = length($3); i > 0; i--) s = s substr($3, i, 1); print $1, $2, s }'
+    [ -f "$OUT/tls13-ok.keys" ] || return 0
+    awk "$reverse" "$OUT/tls13-ok.keys" >"$OUT/keylog-wrong.keys"
+    {
+        echo '# a key log as found in the wild: comments, junk and foreign sessions'
+        echo 'this line is not a key log line'
+        echo 'CLIENT_RANDOM not-hex 00'
+        echo 'CLIENT_RANDOM 0000 0000 trailing-field'
+        echo "RSA $(printf '%016d' 0) $(printf '%096d' 0)"
+        cat "$OUT/keylog-wrong.keys"
+        cat "$OUT/tls12-gcm-keylog.keys" "$OUT/tls13-aes128-keylog.keys" 2>/dev/null || true
+        printf 'SERVER_TRAFFIC_SECRET_0 %064d %s\n' 0 "$(head -c 300 /dev/zero | tr '\0' 'a')"
+    } >"$OUT/keylog-mixed.keys"
 }
 main "$@"

@@ -3,14 +3,15 @@
 
 use crate::certs::{CertCache, Crl, TrustStore};
 use crate::cli::{
-    AnalyzeArgs, CertsArgs, Cli, Command, DiffArgs, DiffFormat, FailOn, Format, LimitArgs, Redact,
-    RedactArgs, RulesFormat, TrustArgs,
+    AnalyzeArgs, CertsArgs, Cli, Command, DecryptArgs, DiffArgs, DiffFormat, FailOn, Format,
+    LimitArgs, Redact, RedactArgs, RulesFormat, TrustArgs,
 };
 use crate::model::Analysis;
 use crate::pipeline::{self, Limits};
 use crate::report::redact::{RedactWhat, redact};
 use crate::report::{self, ReportOptions, TextOptions, rules_doc};
 use crate::rules::{self, Context, RuleOptions, Selection, Severity};
+use crate::tls::KeyLog;
 use anyhow::{Context as _, Result, bail};
 use clap::CommandFactory;
 use std::io::{self, IsTerminal, Write};
@@ -96,20 +97,21 @@ fn certs(args: &CertsArgs) -> Result<u8> {
     let mut limits = Limits::default();
     limits.tcp.max_connections = args.limits.max_connections.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
+    let keys = read_keylogs(&args.decrypt)?;
     let certs = CertCache::new();
     let mut analyses = Vec::new();
     if args.merge {
         let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
         let reader = crate::capture::MergedReader::open(&paths)?;
         analyses.push(pipeline::analyze(
-            pipeline::decode_capture(reader, &limits, &certs, &mut |_| {})?,
+            pipeline::decode_capture(reader, &limits, keys.as_ref(), &certs, &mut |_| {})?,
             &cx,
             &sel,
         ));
     } else {
         for file in &args.files {
             analyses.push(pipeline::analyze(
-                pipeline::decode_file(file, &limits, &certs, &mut |_| {})?,
+                pipeline::decode_file(file, &limits, keys.as_ref(), &certs, &mut |_| {})?,
                 &cx,
                 &sel,
             ));
@@ -176,6 +178,21 @@ struct RuleSetup {
     crls: Vec<Crl>,
     options: RuleOptions,
     limits: Limits,
+    /// `--keylog` files, parsed.
+    keys: Option<KeyLog>,
+}
+
+/// Reads every `--keylog` file into one key log (`None` without the flag).
+fn read_keylogs(args: &DecryptArgs) -> Result<Option<KeyLog>> {
+    if args.keylog.is_empty() {
+        return Ok(None);
+    }
+    let mut log = KeyLog::default();
+    for p in &args.keylog {
+        let text = std::fs::read(p).with_context(|| format!("reading --keylog {}", p.display()))?;
+        log.extend(&text);
+    }
+    Ok(Some(log))
 }
 
 impl RuleSetup {
@@ -226,7 +243,13 @@ impl RuleSetup {
             crls,
             options,
             limits,
+            keys: None,
         })
+    }
+
+    fn with_keys(mut self, args: &DecryptArgs) -> Result<Self> {
+        self.keys = read_keylogs(args)?;
+        Ok(self)
     }
 
     fn context(&self) -> Context<'_> {
@@ -239,7 +262,8 @@ impl RuleSetup {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
-    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?;
+    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?
+        .with_keys(&args.decrypt)?;
     let (sel, cx) = (&setup.sel, setup.context());
     let mut limits = setup.limits;
     limits.filter = pipeline::ConnFilter {
@@ -255,14 +279,15 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
             let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
             let reader = crate::capture::MergedReader::open(&paths)?;
             let mut progress = progress_bar(args, None);
-            pipeline::decode_capture(reader, limits, &certs, &mut progress)?
+            pipeline::decode_capture(reader, limits, setup.keys.as_ref(), &certs, &mut progress)?
         };
         analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let decoding = pipeline::decode_file(file, limits, &certs, &mut progress)?;
+            let decoding =
+                pipeline::decode_file(file, limits, setup.keys.as_ref(), &certs, &mut progress)?;
             analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
         }
     }
@@ -287,7 +312,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
 
 /// `tlsdiag diff BEFORE AFTER`: exit 1 when AFTER has new error findings.
 fn diff(args: &DiffArgs) -> Result<u8> {
-    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?;
+    let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?
+        .with_keys(&args.decrypt)?;
     let certs = CertCache::new();
     let before = diff_side(&args.before, &setup, &certs)?;
     let after = diff_side(&args.after, &setup, &certs)?;
@@ -319,7 +345,8 @@ fn diff_side(file: &str, setup: &RuleSetup, certs: &CertCache) -> Result<Analysi
     if file != "-" && crate::diff::is_json_file(path).with_context(|| format!("reading {file}"))? {
         return Ok(crate::diff::load_analysis(path)?);
     }
-    let decoding = pipeline::decode_file(file, &setup.limits, certs, &mut |_| {})?;
+    let decoding =
+        pipeline::decode_file(file, &setup.limits, setup.keys.as_ref(), certs, &mut |_| {})?;
     Ok(pipeline::analyze(decoding, &setup.context(), &setup.sel))
 }
 

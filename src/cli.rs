@@ -155,6 +155,9 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
 
+    #[command(flatten)]
+    pub decrypt: DecryptArgs,
+
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
@@ -178,6 +181,17 @@ pub struct FilterArgs {
     /// (`*.example.com`). Connections without SNI are left out.
     #[arg(long, value_name = "GLOB")]
     pub sni: Option<String>,
+}
+
+/// Session keys for decryption.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DecryptArgs {
+    /// Key log (NSS SSLKEYLOGFILE format, as curl, browsers and `openssl
+    /// -keylogfile` write it) to decrypt TLS 1.3 handshakes and TLS 1.2
+    /// Finished/alerts; may be given several times. Secrets stored in a pcapng
+    /// (`editcap --inject-secrets`) are used without it.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
 }
 
 /// Inputs the certificate rules use.
@@ -283,6 +297,9 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub decrypt: DecryptArgs,
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +343,9 @@ pub struct CertsArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub decrypt: DecryptArgs,
 }
 
 #[derive(Debug, Args)]

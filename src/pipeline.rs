@@ -8,10 +8,11 @@ use crate::certs::CertCache;
 use crate::model::{self, Connection};
 use crate::packet::{Decoded, FragLimits, PacketDecoder, PacketError};
 use crate::tcp::{ConnTable, Gap, Interest, RoleBasis, StreamSink, TcpConnection, TcpLimits};
-use crate::tls::{TlsConnDecoder, TlsLimits};
+use crate::tls::{KeyLog, TlsConnDecoder, TlsLimits};
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// Caps that keep memory bounded, with documented defaults.
 #[derive(Debug, Clone, Copy, Default)]
@@ -114,12 +115,15 @@ struct Collector<'c> {
     limits: TlsLimits,
     certs: &'c CertCache,
     done: Vec<Connection>,
+    /// Key log in force (`--keylog` plus the capture's own secrets blocks).
+    keys: Option<Arc<KeyLog>>,
 }
 
 impl StreamSink for Collector<'_> {
     fn on_open(&mut self, id: ConnId, client: SocketAddr, server: SocketAddr, _basis: RoleBasis) {
         if self.filter.accepts(client, server) {
-            self.decoders.insert(id, TlsConnDecoder::new(self.limits));
+            let decoder = TlsConnDecoder::with_keys(self.limits, self.keys.clone());
+            self.decoders.insert(id, decoder);
         } else {
             self.skipped.insert(id);
         }
@@ -135,7 +139,10 @@ impl StreamSink for Collector<'_> {
         ts: Timestamp,
     ) -> Interest {
         match self.decoders.get_mut(&id) {
-            Some(d) => d.on_data(dir, offset, data, frame, ts),
+            Some(d) => {
+                d.set_keys(&self.keys);
+                d.on_data(dir, offset, data, frame, ts)
+            }
             None => Interest::CountOnly,
         }
     }
@@ -164,6 +171,10 @@ pub trait FrameSource {
     fn next_frame(&mut self) -> Result<Option<crate::capture::Frame<'_>>, CaptureError>;
     fn bytes_read(&self) -> u64;
     fn into_summary(self) -> CaptureSummary;
+    /// Key-log text from pcapng Decryption Secrets Blocks read so far.
+    fn secrets(&self) -> Vec<u8>;
+    /// Its length (cheap; checked after every frame).
+    fn secrets_len(&self) -> usize;
 }
 
 impl FrameSource for CaptureReader {
@@ -175,6 +186,12 @@ impl FrameSource for CaptureReader {
     }
     fn into_summary(self) -> CaptureSummary {
         CaptureReader::into_summary(self)
+    }
+    fn secrets(&self) -> Vec<u8> {
+        self.summary().keylog.clone()
+    }
+    fn secrets_len(&self) -> usize {
+        self.summary().keylog.len()
     }
 }
 
@@ -188,12 +205,27 @@ impl FrameSource for crate::capture::MergedReader {
     fn into_summary(self) -> CaptureSummary {
         crate::capture::MergedReader::into_summary(self)
     }
+    fn secrets(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for s in self.file_summaries() {
+            all.extend_from_slice(&s.keylog);
+            all.push(b'\n');
+        }
+        all
+    }
+    fn secrets_len(&self) -> usize {
+        self.file_summaries().iter().map(|s| s.keylog.len()).sum()
+    }
 }
 
 /// Reads one capture to the end and returns its connections' models.
+/// `keys` (from `--keylog`) and any Decryption Secrets Blocks in the capture
+/// decrypt what they have secrets for; `None` and a capture without secrets
+/// blocks mean no keys were given.
 pub fn decode_capture<R: FrameSource>(
     mut reader: R,
     limits: &Limits,
+    keys: Option<&KeyLog>,
     certs: &CertCache,
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
@@ -207,7 +239,17 @@ pub fn decode_capture<R: FrameSource>(
         limits: limits.tls,
         certs,
         done: Vec::new(),
+        keys: keys.map(|k| Arc::new(k.clone())),
     };
+    let mut secrets_seen = 0usize;
+    let mut keylog_notes = Vec::new();
+    if let Some(k) = keys.filter(|k| k.problem_count > 0) {
+        keylog_notes.push(format!(
+            "key log: {} lines not understood and skipped (first: {})",
+            k.problem_count,
+            k.problems.first().map_or("", String::as_str)
+        ));
+    }
     let mut packet_errors = Vec::new();
     let mut frames_tcp = 0u64;
     let mut n = 0u64;
@@ -224,6 +266,19 @@ pub fn decode_capture<R: FrameSource>(
                 }
             }
         }
+        if reader.secrets_len() != secrets_seen {
+            secrets_seen = reader.secrets_len();
+            let mut log = keys.cloned().unwrap_or_default();
+            let before = log.problem_count;
+            log.extend(&reader.secrets());
+            if log.problem_count > before {
+                keylog_notes.push(format!(
+                    "decryption secrets block: {} lines not understood",
+                    log.problem_count - before
+                ));
+            }
+            sink.keys = Some(Arc::new(log));
+        }
         n += 1;
         if n.is_multiple_of(65_536) {
             progress(reader.bytes_read());
@@ -234,8 +289,19 @@ pub fn decode_capture<R: FrameSource>(
     let connections_filtered = sink.filtered;
     let mut connections = sink.done;
     connections.sort_by_key(|c| c.id);
+    let mut capture = reader.into_summary();
+    capture
+        .warnings
+        .extend(
+            keylog_notes
+                .into_iter()
+                .map(|message| crate::capture::CaptureWarning {
+                    frame: None,
+                    message,
+                }),
+        );
     Ok(Decoding {
-        capture: reader.into_summary(),
+        capture,
         connections,
         packet_errors,
         frames_tcp,
@@ -248,10 +314,11 @@ pub fn decode_capture<R: FrameSource>(
 pub fn decode_file(
     path: &str,
     limits: &Limits,
+    keys: Option<&KeyLog>,
     certs: &CertCache,
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
-    decode_capture(capture::open(path)?, limits, certs, progress)
+    decode_capture(capture::open(path)?, limits, keys, certs, progress)
 }
 
 /// Turns a decoded capture into the full analysis: model + findings + summary.

@@ -155,6 +155,7 @@ fn ok_tls() -> Tls {
             client_hello_to_finished_ms: Some(12.0),
         },
         limits_hit: vec![],
+        decryption: None,
     }
 }
 
@@ -169,6 +170,7 @@ fn fail(mut t: Tls, by: Side, alert: (u16, &str)) -> Tls {
         level: "fatal".into(),
         description: Some(named(alert.0, alert.1)),
         encrypted: false,
+        decrypted: false,
         after: None,
     });
     t

@@ -33,7 +33,7 @@ fn resolve(key: &str) -> Option<PathBuf> {
 fn connections(path: &std::path::Path) -> Vec<Connection> {
     let certs = CertCache::new();
     let path = path.to_str().expect("utf-8 path");
-    pipeline::decode_file(path, &Limits::default(), &certs, &mut |_| {})
+    pipeline::decode_file(path, &Limits::default(), None, &certs, &mut |_| {})
         .expect("decodes")
         .connections
 }

@@ -165,6 +165,7 @@ fn empty_tls(sni: &str) -> Tls {
         malformed: vec![],
         durations: Durations::default(),
         limits_hit: vec![],
+        decryption: None,
     }
 }
 
@@ -313,6 +314,7 @@ fn mtls_failure(id: u32, client: &str, sni: &str, leaf_cn: &str) -> (Connection,
         level: "fatal".into(),
         description: Some(named(42, "bad_certificate")),
         encrypted: false,
+        decrypted: false,
         after: Some("Certificate".into()),
     }];
     c.outcome = Outcome {
@@ -369,6 +371,7 @@ fn version_mismatch(id: u32, client: &str, sni: &str) -> (Connection, Finding) {
         level: "fatal".into(),
         description: Some(named(70, "protocol_version")),
         encrypted: false,
+        decrypted: false,
         after: Some("ClientHello".into()),
     }];
     let outcome = Outcome {

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let certs = CertCache::new();
-    let Ok(decoding) = pipeline::decode_capture(reader, &Limits::default(), &certs, &mut |_| {}) else {
+    let Ok(decoding) = pipeline::decode_capture(reader, &Limits::default(), None, &certs, &mut |_| {}) else {
         return;
     };
     let options = RuleOptions::default();

@@ -291,6 +291,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
         malformed: Vec::new(),
         durations: Durations::default(),
         limits_hit: s.limits_hit.clone(),
+        decryption: s.decryption.as_ref().map(|d| decryption(d, s, swapped)),
     };
     let mut client_hellos = 0u32;
     let mut client_session_id: Option<String> = None;
@@ -398,8 +399,10 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             sender: side(r.dir),
             content_type: r.content_type,
             len: r.len,
+            decrypted_type: r.decrypted_type,
         });
-        if r.content_type != 21 {
+        // A decrypted record shows as the messages it held.
+        if r.content_type != 21 && r.decrypted_type.is_none() {
             t.timeline.push(TimelineEntry {
                 frame: r.frame,
                 ts: r.ts,
@@ -426,6 +429,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             level: a.level_name.clone().unwrap_or_else(|| "unknown".into()),
             description: desc,
             encrypted: a.encrypted,
+            decrypted: a.decrypted,
             after: None,
         });
         t.timeline.push(TimelineEntry {
@@ -433,7 +437,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             ts: a.ts,
             sender: side(a.dir),
             what: label,
-            decrypted: false,
+            decrypted: a.decrypted,
         });
     }
     t.timeline.sort_by_key(|e| e.frame);
@@ -520,6 +524,52 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
     Some(t)
 }
 
+/// The model's view of what decryption did on a connection.
+fn decryption(d: &tls::Decryption, s: &TlsSession, swapped: bool) -> Decryption {
+    let encrypted_seen = !s.encrypted_records.is_empty();
+    let status = if !d.key_found {
+        if encrypted_seen {
+            DecryptionStatus::KeysMissing
+        } else {
+            DecryptionStatus::NotNeeded
+        }
+    } else if d.failures.iter().any(|f| f.records_before == 0) {
+        DecryptionStatus::KeysWrong
+    } else if d.records_decrypted == 0 {
+        if !encrypted_seen {
+            DecryptionStatus::NotNeeded
+        } else if d.note.is_some() {
+            DecryptionStatus::NotSupported
+        } else {
+            DecryptionStatus::Partial
+        }
+    } else if !d.failures.is_empty()
+        || s.encrypted_records
+            .iter()
+            .any(|r| r.decrypted_type.is_none() && r.content_type != 20)
+    {
+        DecryptionStatus::Partial
+    } else {
+        DecryptionStatus::Decrypted
+    };
+    Decryption {
+        status,
+        secrets: d.secrets.clone(),
+        records_decrypted: d.records_decrypted,
+        failures: d
+            .failures
+            .iter()
+            .map(|f| DecryptionFailure {
+                frame: f.frame,
+                sender: sender(f.dir, swapped),
+                records_before: f.records_before,
+                message: f.message.clone(),
+            })
+            .collect(),
+        note: d.note.clone(),
+    }
+}
+
 /// Largest encrypted record that is taken to be an alert (2 bytes + content
 /// type + 16-byte AEAD tag = 19; a little room for padding).
 pub const ALERT_RECORD_MAX: usize = 32;
@@ -542,11 +592,13 @@ fn handshake_complete(
         let data_both = cs.app_data_records > 0 && sc.app_data_records > 0;
         return (both_finished || data_both) && !fatal_plain;
     }
-    if t.timeline.iter().filter(|e| e.what == "Finished").count() >= 2 {
-        return true;
-    }
+    // A fatal alert read in the clear or decrypted ends the handshake even
+    // after both Finished (TLS 1.3 servers reject a client certificate then).
     if fatal_plain {
         return false;
+    }
+    if t.timeline.iter().filter(|e| e.what == "Finished").count() >= 2 {
+        return true;
     }
     tls13_inferred_complete(t, tcp)
 }

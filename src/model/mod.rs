@@ -360,7 +360,11 @@ pub struct Alert {
     pub level: String,
     /// The description, e.g. `bad_certificate` (`null` when encrypted).
     pub description: Option<Named>,
+    /// Sent encrypted and not decrypted: level and description unknown.
     pub encrypted: bool,
+    /// Sent encrypted and read with the key log.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub decrypted: bool,
     /// The last handshake message seen before the alert, e.g. `Certificate` from the client.
     pub after: Option<String>,
 }
@@ -543,6 +547,50 @@ pub struct Tls {
     pub durations: Durations,
     /// Resource caps hit while decoding this connection.
     pub limits_hit: Vec<String>,
+    /// What the key log did for this connection; absent when no keys were given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decryption: Option<Decryption>,
+}
+
+/// Decryption of one connection with `--keylog` or the capture's own secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Decryption {
+    pub status: DecryptionStatus,
+    /// Key-log labels found for this connection's ClientHello random.
+    pub secrets: Vec<String>,
+    pub records_decrypted: u64,
+    /// Records that did not authenticate; decryption of that side ended there.
+    pub failures: Vec<DecryptionFailure>,
+    /// Why something was not decrypted although a key was found.
+    pub note: Option<String>,
+}
+
+/// The outcome of decryption on one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecryptionStatus {
+    /// Every encrypted record looked at was decrypted.
+    Decrypted,
+    /// Some records were decrypted, then decryption stopped (see `failures`, `note`).
+    Partial,
+    /// No secrets in the key log for this connection's ClientHello random.
+    KeysMissing,
+    /// A key was found but the first record it should open does not authenticate.
+    KeysWrong,
+    /// A key was found but this version or cipher suite cannot be decrypted.
+    NotSupported,
+    /// Nothing on this connection was encrypted.
+    NotNeeded,
+}
+
+/// A record the key in force did not decrypt.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DecryptionFailure {
+    pub frame: FrameNo,
+    pub sender: Side,
+    /// Records of this sender decrypted before it (0: the key never worked).
+    pub records_before: u64,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -552,6 +600,9 @@ pub struct EncryptedRecord {
     pub sender: Side,
     pub content_type: u8,
     pub len: usize,
+    /// The record's real content type when it was decrypted (TLS 1.3 hides it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decrypted_type: Option<u8>,
 }
 
 /// Application data, counted not kept.

@@ -75,8 +75,13 @@ pub fn redact_capture(
     if input == "-" {
         return Err(RedactError::Stdin);
     }
-    let decoding =
-        pipeline::decode_file(input, &Limits::default(), &CertCache::new(), &mut |_| {})?;
+    let decoding = pipeline::decode_file(
+        input,
+        &Limits::default(),
+        None,
+        &CertCache::new(),
+        &mut |_| {},
+    )?;
     let map = crate::report::redact::client_ip_pseudonyms(&decoding.connections);
     let file = create(input, output, opts.force)?;
     let werr = |source| RedactError::Write {

@@ -2,7 +2,7 @@
 //! and of `docs/rules.md` (the failure catalog's sections).
 
 use super::Rule;
-use super::{alerts, certificates, cross, mtls, names, params, transport};
+use super::{alerts, certificates, cross, decryption, mtls, names, params, transport};
 
 /// Every rule tlsdiag knows.
 pub static RULES: &[&Rule] = &[
@@ -77,6 +77,9 @@ pub static RULES: &[&Rule] = &[
     &alerts::hello_retry_request::HELLO_RETRY_REQUEST,
     &alerts::session_resumed::SESSION_RESUMED,
     &alerts::renegotiation::RENEGOTIATION,
+    // Decryption
+    &decryption::keys_missing::KEYS_MISSING,
+    &decryption::keys_wrong::KEYS_WRONG,
     // Across connections
     &cross::server_certificate_inconsistent::SERVER_CERTIFICATE_INCONSISTENT,
     &cross::intermittent_failure::INTERMITTENT_FAILURE,

@@ -195,6 +195,7 @@ mod alerts;
 mod all;
 mod certificates;
 mod cross;
+mod decryption;
 mod mtls;
 mod names;
 mod params;

@@ -77,6 +77,7 @@ pub fn tls() -> Tls {
         malformed: vec![],
         durations: Durations::default(),
         limits_hit: vec![],
+        decryption: None,
     }
 }
 

@@ -118,6 +118,8 @@ pub(super) struct DirState {
     hs_stopped: bool,
     /// A ChangeCipherSpec was seen here (TLS ≤ 1.2).
     encrypted: bool,
+    /// The handshake bytes being fed come from a decrypted record.
+    cur_decrypted: bool,
     enc_count: usize,
     records: u64,
     last_frame: FrameNo,
@@ -145,6 +147,7 @@ impl DirState {
             hs_total: 0,
             hs_stopped: false,
             encrypted: false,
+            cur_decrypted: false,
             enc_count: 0,
             records: 0,
             last_frame: FrameNo::default(),
@@ -260,6 +263,7 @@ impl DirState {
     }
 
     fn gap_in_records(&mut self, sh: &mut Shared, offset: u64, len: u64) {
+        sh.crypto.on_gap(self.dir);
         let in_handshake = !(self.encrypted || sh.tls13_keys) || !self.hs.is_empty();
         if in_handshake {
             sh.session.gaps_in_handshake.push(HandshakeGap {
@@ -468,10 +472,13 @@ impl DirState {
                 break;
             }
             let encrypted = self.is_encrypted(sh, ct, len);
-            let body = if encrypted {
+            // With keys, encrypted records (and a renegotiation's encrypted
+            // ChangeCipherSpec) are buffered whole and decrypted.
+            let decrypt = sh.crypto.can_decrypt(self.dir) && (encrypted || (ct == 20 && len > 1));
+            let body = if encrypted && !decrypt {
                 None
             } else {
-                // A plaintext record is handled once complete.
+                // A plaintext or decryptable record is handled once complete.
                 let Some(body) = rest.get(5..5 + len) else {
                     break;
                 };
@@ -492,6 +499,12 @@ impl DirState {
                 sh.malformed(self.dir, frame, rec_off, msg);
             }
             self.note_version(sh, version, frame);
+            if decrypt && let Some(body) = body {
+                let header = [ct, vhi, vlo, lhi, llo];
+                self.decrypted_record(sh, &header, body, rec_off, frame, ts);
+                pos += 5 + len;
+                continue;
+            }
             self.count(sh, ct, len, encrypted, frame);
             let Some(body) = body else {
                 self.begin_encrypted(sh, ct, len, frame, ts);
@@ -592,6 +605,7 @@ impl DirState {
                     description: None,
                     description_name: None,
                     len,
+                    decrypted: false,
                 },
             );
         }
@@ -604,7 +618,74 @@ impl DirState {
             ts,
             content_type: ct,
             len,
+            decrypted_type: None,
         });
+    }
+
+    /// Decrypts one whole record and feeds its plaintext on; a record that
+    /// does not authenticate is counted as encrypted, as without keys.
+    fn decrypted_record(
+        &mut self,
+        sh: &mut Shared,
+        header: &[u8; 5],
+        body: &[u8],
+        rec_off: u64,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        let ct = header[0];
+        let last_off = rec_off + 4 + body.len() as u64;
+        let frame_last = self.log.at(last_off).0;
+        self.enc_count += 1;
+        let plain = sh.crypto.open(self.dir, header, body, frame);
+        let inner = plain.as_ref().map(|p| p.content_type);
+        self.count(sh, inner.unwrap_or(ct), body.len(), true, frame);
+        sh.session.encrypted_records.push(EncryptedRecord {
+            dir: self.dir,
+            frame,
+            frame_last: Some(frame_last),
+            ts,
+            content_type: ct,
+            len: body.len(),
+            decrypted_type: inner,
+        });
+        let Some(plain) = plain else {
+            if ct == 21 {
+                let alert = AlertEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                    encrypted: true,
+                    level: None,
+                    level_name: None,
+                    description: None,
+                    description_name: None,
+                    len: body.len(),
+                    decrypted: false,
+                };
+                self.push_alert(sh, alert);
+            }
+            return;
+        };
+        let data_off = rec_off + 5 + plain.prefix as u64;
+        match plain.content_type {
+            22 => {
+                self.cur_decrypted = true;
+                self.handshake_bytes(sh, &plain.data, data_off, last_off);
+                self.cur_decrypted = false;
+            }
+            21 => self.alerts(sh, &plain.data, rec_off, frame, ts, true),
+            20 => {
+                sh.session.ccs.push(CcsEvent {
+                    dir: self.dir,
+                    frame,
+                    ts,
+                });
+                sh.crypto.on_ccs(self.dir);
+            }
+            _ => {}
+        }
+        sh.crypto.after_record(self.dir);
     }
 
     fn end_encrypted(&mut self, sh: &mut Shared, last_offset: u64) {
@@ -650,15 +731,27 @@ impl DirState {
                 let tls13 = sh.tls13_keys || sh.ctx.version.is_some_and(enums::is_tls13);
                 if !tls13 {
                     self.encrypted = true;
+                    sh.crypto.on_ccs(self.dir);
                 }
             }
-            21 => self.alerts(sh, body, off, frame, ts),
-            22 => self.handshake_bytes(sh, body, off + 5),
+            21 => self.alerts(sh, body, off, frame, ts, false),
+            22 => {
+                let last = off + 4 + body.len() as u64;
+                self.handshake_bytes(sh, body, off + 5, last);
+            }
             _ => {}
         }
     }
 
-    fn alerts(&mut self, sh: &mut Shared, body: &[u8], off: u64, frame: FrameNo, ts: Timestamp) {
+    fn alerts(
+        &mut self,
+        sh: &mut Shared,
+        body: &[u8],
+        off: u64,
+        frame: FrameNo,
+        ts: Timestamp,
+        decrypted: bool,
+    ) {
         // A plaintext alert is level 1/2 plus a registered description. Anything
         // else in an alert record is ciphertext whose start we did not see (a
         // capture that began mid-connection, or a missed ChangeCipherSpec).
@@ -685,6 +778,7 @@ impl DirState {
                     description: None,
                     description_name: None,
                     len: body.len(),
+                    decrypted,
                 },
             );
             return;
@@ -713,6 +807,7 @@ impl DirState {
                         .and_then(enums::alert_description_name)
                         .map(str::to_string),
                     len: body.len(),
+                    decrypted,
                 },
             );
         }
@@ -726,7 +821,9 @@ impl DirState {
             .map_or(0, |&(p, off)| off + (pos - p) as u64)
     }
 
-    fn handshake_bytes(&mut self, sh: &mut Shared, body: &[u8], off: u64) {
+    /// Handshake bytes starting at stream offset `off`, from a record whose
+    /// last byte is at `rec_last`.
+    fn handshake_bytes(&mut self, sh: &mut Shared, body: &[u8], off: u64, rec_last: u64) {
         if self.hs_stopped {
             return;
         }
@@ -742,7 +839,7 @@ impl DirState {
             return;
         }
         self.hs_total += body.len();
-        self.rec_last = off + (body.len() as u64).saturating_sub(1);
+        self.rec_last = rec_last;
         self.hs_map.push((self.hs.len(), off));
         self.hs.extend_from_slice(body);
         let hs = std::mem::take(&mut self.hs);
@@ -821,7 +918,7 @@ impl DirState {
             msg_type: t,
             msg_type_name: name.map(str::to_string),
             length: len as u32,
-            decrypted: false,
+            decrypted: self.cur_decrypted,
             body: msg,
         });
     }

@@ -8,6 +8,7 @@
 //! bounded [`reader::Reader`]; tls-parser contributes only its cipher-suite
 //! table, and none of its types appear in this module's public API.
 
+pub mod decrypt;
 pub mod enums;
 pub mod extensions;
 pub mod handshake;
@@ -16,9 +17,11 @@ pub mod reader;
 pub mod session;
 
 mod direction;
+mod keys;
 
 use crate::tcp::Interest;
 use crate::types::{Dir, FrameNo, Timestamp};
+pub use decrypt::KeyLog;
 use direction::DirState;
 pub use enums::IanaValue;
 pub use extensions::{DistinguishedName, ExtensionInfo};
@@ -27,8 +30,8 @@ pub use handshake::{
     EncryptedExtensions, HandshakeMsg, HsContext, NewSessionTicket, ServerHello, ServerKeyExchange,
 };
 pub use session::{
-    AlertEvent, CcsEvent, EncryptedRecord, HandshakeEvent, HandshakeGap, Malformed, NotTls,
-    Prelude, RecordStats, RecordVersion, TlsLimits, TlsSession,
+    AlertEvent, CcsEvent, DecryptFailure, Decryption, EncryptedRecord, HandshakeEvent,
+    HandshakeGap, Malformed, NotTls, Prelude, RecordStats, RecordVersion, TlsLimits, TlsSession,
 };
 
 /// Decodes one handshake message body (type, body without the 4-byte header).
@@ -52,6 +55,8 @@ struct Shared {
     client_dir: Option<Dir>,
     /// A non-HRR TLS 1.3 ServerHello was seen: handshake records are encrypted from now on.
     tls13_keys: bool,
+    /// Keys in force per direction, when a key log was given.
+    crypto: keys::Crypto,
 }
 
 impl Shared {
@@ -109,6 +114,7 @@ impl Shared {
             }
             _ => {}
         }
+        self.crypto.on_message(ev.dir, &ev.body, self.client_dir);
         if self.session.messages.len() < self.limits.max_messages {
             self.session.messages.push(ev);
         } else {
@@ -123,6 +129,12 @@ impl Shared {
 impl TlsConnDecoder {
     /// A decoder for one connection.
     pub fn new(limits: TlsLimits) -> Self {
+        Self::with_keys(limits, None)
+    }
+
+    /// A decoder that decrypts what `keys` has secrets for. `Some` (even an
+    /// empty log) means keys were given: the session then says what decryption did.
+    pub fn with_keys(limits: TlsLimits, keys: Option<std::sync::Arc<KeyLog>>) -> Self {
         TlsConnDecoder {
             shared: Shared {
                 limits,
@@ -130,9 +142,15 @@ impl TlsConnDecoder {
                 ctx: HsContext::default(),
                 client_dir: None,
                 tls13_keys: false,
+                crypto: keys::Crypto::new(keys),
             },
             dirs: [DirState::new(Dir::ToServer), DirState::new(Dir::ToClient)],
         }
+    }
+
+    /// Uses `keys` for what is still to be decrypted (see [`Self::with_keys`]).
+    pub fn set_keys(&mut self, keys: &Option<std::sync::Arc<KeyLog>>) {
+        self.shared.crypto.set_keys(keys);
     }
 
     /// In-order bytes of `dir` starting at stream `offset`, all from `frame`.
@@ -164,6 +182,7 @@ impl TlsConnDecoder {
         let [to_server, to_client] = dirs;
         let ends = [to_server.finish(&mut shared), to_client.finish(&mut shared)];
         direction::summarise_plaintext(&mut shared.session, ends);
+        shared.session.decryption = shared.crypto.info.take();
         shared.session
     }
 }

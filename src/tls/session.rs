@@ -38,6 +38,34 @@ pub struct TlsSession {
     pub limits_hit: Vec<String>,
     /// Record-layer versions seen, per direction.
     pub record_versions: Vec<RecordVersion>,
+    /// What decryption did; `None` when no keys were given at all.
+    pub decryption: Option<Decryption>,
+}
+
+/// Decryption of one connection with the key log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decryption {
+    /// The key log has secrets for this connection's ClientHello random.
+    pub key_found: bool,
+    /// Key-log labels present for it.
+    pub secrets: Vec<String>,
+    /// TLS 1.3 key schedule in use.
+    pub tls13: bool,
+    pub records_decrypted: u64,
+    /// Records that did not authenticate (decryption of that direction ended there).
+    pub failures: Vec<DecryptFailure>,
+    /// Why something could not be decrypted although a key was found.
+    pub note: Option<String>,
+}
+
+/// A record that the key in force did not decrypt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecryptFailure {
+    pub dir: Dir,
+    pub frame: FrameNo,
+    /// Records of this direction decrypted before (0: the key never worked).
+    pub records_before: u64,
+    pub message: String,
 }
 
 impl TlsSession {
@@ -86,6 +114,8 @@ pub struct AlertEvent {
     pub description_name: Option<String>,
     /// Record payload length.
     pub len: usize,
+    /// Read through decryption (level and description then known).
+    pub decrypted: bool,
 }
 
 /// A ChangeCipherSpec record.
@@ -109,6 +139,8 @@ pub struct EncryptedRecord {
     pub content_type: u8,
     /// Record payload length from the header.
     pub len: usize,
+    /// Inner content type when the record was decrypted.
+    pub decrypted_type: Option<u8>,
 }
 
 /// Record counts of one direction.

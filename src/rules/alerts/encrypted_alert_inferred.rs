@@ -21,7 +21,7 @@ declare_rule! {
         explanation: "In TLS 1.3 everything after the ServerHello is encrypted, alerts included, so without the session keys the capture cannot say which alert was sent. Its size gives it away: an encrypted alert record is about 19 bytes (2 bytes of alert, 1 byte of content type, a 16-byte authentication tag). A record of that size sent right after the peer's flight and followed by the connection closing is almost certainly a fatal alert; which one is inferred from the step at which it was sent. This is an inference, not a decoded fact.",
         remediation: "Get the keys to see the real alert: set `SSLKEYLOGFILE=/tmp/keys.log` for the client (curl, Firefox, Chrome, Python's ssl and OpenSSL 3.5 `s_client -keylogfile` honour it), reproduce, and run `tlsdiag analyze CAPTURE --keylog /tmp/keys.log`. Meanwhile check the sending side's logs for the handshake error at that timestamp.",
         fires_on: ["mtls13-client-cert-missing.pcap"],
-        quiet_on: ["tls13-ok.pcap", "mtls13-ok.pcap", "tls12-ok.pcap"],
+        quiet_on: ["tls13-ok.pcap", "mtls13-ok.pcap", "tls12-ok.pcap", "mtls13-client-cert-missing.pcap --keylog captures/mtls13-client-cert-missing.keys"],
         check: Connection(check),
     }
 }
@@ -228,6 +228,7 @@ mod tests {
             sender,
             content_type: 23,
             len,
+            decrypted_type: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! handshake-encrypted: TLS 1.3 without keys hides the certificates.
-use crate::model::Connection;
+use crate::model::{Connection, DecryptionStatus};
 use crate::rules::{Context, Finding};
 use crate::types::Side;
 
@@ -11,7 +11,7 @@ declare_rule! {
         explanation: "In TLS 1.3 every handshake message after the ServerHello is encrypted: the server's certificate chain, whether the server asked for a client certificate (CertificateRequest), the client's certificate, and most alerts. Without the session keys tlsdiag can only see the hellos and the sizes of encrypted records, so certificate findings are absent because nothing could be checked — not because the certificates are fine.",
         remediation: "Capture the session keys and analyse again: run the client with `SSLKEYLOGFILE=/path/keys.log` (curl, browsers, Python, Go with `KeyLogWriter`, Java via an agent such as jSSLKeyLog; OpenSSL `s_client -keylogfile`), then `tlsdiag analyze CAPTURE --keylog /path/keys.log`. Or, to check the server certificate alone: `openssl s_client -connect HOST:PORT -servername NAME -showcerts`.",
         fires_on: ["tls13-ok.pcap", "mtls13-client-cert-missing.pcap"],
-        quiet_on: ["tls12-ok.pcap"],
+        quiet_on: ["tls12-ok.pcap", "tls13-ok.pcap --keylog captures/tls13-ok.keys", "tls13-dsb.pcapng"],
         check: Connection(check),
     }
 }
@@ -27,12 +27,23 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             .count()
     };
     let sh = tls.server_hello.as_ref().map(|s| s.frame);
+    let why = match tls.decryption.as_ref() {
+        None => "no keys were given".to_string(),
+        Some(d) => match d.status {
+            DecryptionStatus::KeysWrong => "the keys given do not decrypt it".to_string(),
+            DecryptionStatus::NotSupported => d
+                .note
+                .clone()
+                .unwrap_or_else(|| "it cannot be decrypted".into()),
+            _ => "the key log has no secrets for it".to_string(),
+        },
+    };
     out.push(
         Finding::new(
             &HANDSHAKE_ENCRYPTED,
             Some(conn.id),
             format!(
-                "{} handshake after the ServerHello{} is encrypted and no keys were given",
+                "{} handshake after the ServerHello{} is encrypted and {why}",
                 tls.version.as_ref().map_or("the".to_string(), |v| v.label()),
                 sh.map(|f| format!(" (frame {f})")).unwrap_or_default()
             ),

@@ -16,6 +16,7 @@ pub fn alert(sender: Side, frame: u64, code: u16, name: &str) -> Alert {
         level: "fatal".into(),
         description: Some(named(code, name)),
         encrypted: false,
+        decrypted: false,
         after: None,
     }
 }

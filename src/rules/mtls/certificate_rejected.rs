@@ -16,7 +16,7 @@ role_pair! {
         id: "client-certificate-rejected", severity: Error,
         title: "the server refused the client's certificate",
         remediation: "Fix the reason named in this finding on the client's certificate (renew, re-issue from an accepted CA, send the full chain) or, if the certificate is right, add its CA to the server's client trust store. Reproduce with `openssl s_client -connect HOST:PORT -servername NAME -cert client.pem -key client.key` and read the server's log at the alert's time: the server knows the exact reason.",
-        fires_on: ["mtls12-issuer-not-accepted.pcap", "mtls12-client-cert-expired.pcap", "mtls12-client-wrong-usage.pcap"],
+        fires_on: ["mtls12-issuer-not-accepted.pcap", "mtls12-client-cert-expired.pcap", "mtls12-client-wrong-usage.pcap", "mtls13-wrong-ca-keylog.pcap --keylog captures/mtls13-wrong-ca-keylog.keys"],
         quiet_on: ["mtls12-ok.pcap", "mtls12-client-cert-missing.pcap"],
     },
     server: {

@@ -13,7 +13,7 @@ declare_rule! {
         title: "the client's certificate is not from a CA the server accepts",
         explanation: "The server's CertificateRequest lists the distinguished names of the CAs whose client certificates it accepts. The client sent a certificate whose issuer (and whose chain's issuers) are not in that list, so the server cannot build a path to a CA it trusts and refuses it (unknown_ca, bad_certificate; AWS ALB logs ClientCertUntrusted, API Gateway answers 403).",
         remediation: "Either give the client a certificate issued by one of the listed CAs, or add the client's CA to the server's trust store for client certificates (nginx `ssl_client_certificate`, ALB trust store, API Gateway truststore) so it is listed and accepted. Compare `openssl x509 -in client.pem -noout -issuer` with the `Acceptable client certificate CA names` printed by `openssl s_client -connect HOST:PORT`.",
-        fires_on: ["mtls12-issuer-not-accepted.pcap"],
+        fires_on: ["mtls12-issuer-not-accepted.pcap", "mtls13-wrong-ca-keylog.pcap --keylog captures/mtls13-wrong-ca-keylog.keys"],
         quiet_on: ["mtls12-ok.pcap", "mtls12-client-cert-missing.pcap", "mtls12-chain-too-deep.pcap"],
         check: Connection(check),
     }

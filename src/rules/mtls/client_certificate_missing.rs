@@ -12,7 +12,7 @@ declare_rule! {
         title: "server asked for a client certificate and got none",
         explanation: "The server requires mutual TLS: it sent a CertificateRequest naming the CAs it accepts, and the client answered with a Certificate message holding no certificate, so the server ended the handshake (handshake_failure, certificate_required or bad_certificate). Two causes account for nearly all cases: the client has no certificate configured (keystore empty, wrong path, the HTTP client not told to use it), or none of its certificates was issued by a CA in the server's list — Java and many other clients then silently send nothing rather than a certificate the server would refuse.",
         remediation: "On the client: configure a client certificate and key issued by one of the CAs the server lists (see the CA names in this finding), with its intermediates. Test with `openssl s_client -connect HOST:PORT -servername NAME -cert client.pem -key client.key -CAfile server-ca.pem` (the `Acceptable client certificate CA names` section shows the list), and check the client certificate's issuer with `openssl x509 -in client.pem -noout -issuer`. For Java, check the keystore (`keytool -list -v -keystore client.jks`) and that the issuer matches one of the names.",
-        fires_on: ["mtls12-client-cert-missing.pcap"],
+        fires_on: ["mtls12-client-cert-missing.pcap", "mtls13-client-cert-missing.pcap --keylog captures/mtls13-client-cert-missing.keys", "tls13-dsb.pcapng"],
         quiet_on: ["mtls12-ok.pcap", "mtls12-optional-not-sent.pcap", "tls12-ok.pcap", "mtls13-client-cert-missing.pcap"],
         check: Connection(check),
     }

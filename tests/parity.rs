@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::type_of;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,29 +38,6 @@ fn connections(path: &std::path::Path) -> Vec<Connection> {
     pipeline::decode_file(path, &Limits::default(), None, &certs, &mut |_| {})
         .expect("decodes")
         .connections
-}
-
-/// Handshake type numbers of the message names in the timeline.
-fn type_of(what: &str) -> Option<u64> {
-    let base = what.split('(').next().unwrap_or(what);
-    Some(match base {
-        "HelloRequest" => 0,
-        "ClientHello" => 1,
-        "ServerHello" | "HelloRetryRequest" => 2,
-        "NewSessionTicket" => 4,
-        "EndOfEarlyData" => 5,
-        "EncryptedExtensions" => 8,
-        "Certificate" => 11,
-        "ServerKeyExchange" => 12,
-        "CertificateRequest" => 13,
-        "ServerHelloDone" => 14,
-        "CertificateVerify" => 15,
-        "ClientKeyExchange" => 16,
-        "Finished" => 20,
-        "CertificateStatus" => 22,
-        "KeyUpdate" => 24,
-        _ => return None,
-    })
 }
 
 /// Captures where tshark and tlsdiag are known to differ, and why.

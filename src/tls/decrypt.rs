@@ -779,6 +779,117 @@ mod tests {
         assert!(RecordDecryptor::tls13(0x1304, &secret).is_none());
     }
 
+    /// RFC 8448 §3 (simple 1-RTT handshake, TLS_AES_128_GCM_SHA256): values
+    /// from tests/data/rfc8448-simple-1rtt.txt.
+    fn rfc8448(name: &str) -> Vec<u8> {
+        let text = include_str!("../../tests/data/rfc8448-simple-1rtt.txt");
+        let value = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("{name} missing from the RFC 8448 data"));
+        hex::decode(value).expect("hex")
+    }
+
+    fn split_record(rec: &[u8]) -> ([u8; 5], &[u8]) {
+        let (h, body) = rec.split_at(5);
+        (h.try_into().expect("header"), body)
+    }
+
+    #[test]
+    fn rfc8448_key_schedule_gives_the_published_keys_and_ivs() {
+        for (secret, key, iv) in [
+            (
+                "server_handshake_traffic_secret",
+                "server_handshake_key",
+                "server_handshake_iv",
+            ),
+            (
+                "client_handshake_traffic_secret",
+                "client_handshake_key",
+                "client_handshake_iv",
+            ),
+            (
+                "server_application_traffic_secret_0",
+                "server_application_key",
+                "server_application_iv",
+            ),
+            (
+                "client_application_traffic_secret_0",
+                "client_application_key",
+                "client_application_iv",
+            ),
+        ] {
+            let s = rfc8448(secret);
+            assert_eq!(
+                hkdf_expand_label(HashAlg::Sha256, &s, "key", 16),
+                Some(rfc8448(key)),
+                "{key}"
+            );
+            assert_eq!(
+                hkdf_expand_label(HashAlg::Sha256, &s, "iv", 12),
+                Some(rfc8448(iv)),
+                "{iv}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc8448_records_decrypt_to_the_published_plaintext() {
+        let suite = 0x1301;
+        let open_all = |secret: &str, records: &[(&str, &str, u8)]| {
+            let mut d = RecordDecryptor::tls13(suite, &rfc8448(secret)).expect("keys");
+            for (record, plaintext, ct) in records {
+                let rec = rfc8448(record);
+                let (h, body) = split_record(&rec);
+                let p = d.open(&h, body).expect(record);
+                assert_eq!(p.content_type, *ct, "{record}");
+                assert_eq!(p.data, rfc8448(plaintext), "{record}");
+            }
+        };
+        open_all(
+            "server_handshake_traffic_secret",
+            &[("server_handshake_record", "server_handshake_plaintext", 22)],
+        );
+        open_all(
+            "client_handshake_traffic_secret",
+            &[("client_finished_record", "client_finished_plaintext", 22)],
+        );
+        // NewSessionTicket is record 0 under the server's application key, its data record 1.
+        open_all(
+            "server_application_traffic_secret_0",
+            &[
+                (
+                    "server_new_session_ticket_record",
+                    "server_new_session_ticket_plaintext",
+                    22,
+                ),
+                (
+                    "server_application_data_record",
+                    "server_application_data_plaintext",
+                    23,
+                ),
+            ],
+        );
+        open_all(
+            "client_application_traffic_secret_0",
+            &[(
+                "client_application_data_record",
+                "client_application_data_plaintext",
+                23,
+            )],
+        );
+        // The wrong direction's key does not open a record.
+        let mut d = RecordDecryptor::tls13(suite, &rfc8448("client_handshake_traffic_secret"))
+            .expect("keys");
+        let rec = rfc8448("server_handshake_record");
+        let (h, body) = split_record(&rec);
+        assert_eq!(d.open(&h, body), Err(DecryptError::BadRecordMac));
+    }
+
     #[test]
     fn hostile_records_are_errors() {
         let mut dec = RecordDecryptor::tls13(0x1303, &[1u8; 32]).expect("keys");

@@ -647,3 +647,97 @@ fn roles_swapped_and_json_round_trip() {
     let back: TlsSession = serde_json::from_str(&json).unwrap();
     assert_eq!(back, s);
 }
+
+/// RFC 8448 §3 through the whole decoder: the hellos in the clear, then the
+/// encrypted flights, with a key log holding the RFC's traffic secrets.
+#[test]
+fn rfc8448_handshake_decrypts_through_the_decoder() {
+    let text = include_str!("../../tests/data/rfc8448-simple-1rtt.txt");
+    let val = |name: &str| -> Vec<u8> {
+        let v = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == name).then(|| v.trim().to_string())
+            })
+            .expect(name);
+        hex::decode(v).expect("hex")
+    };
+    let cr = hex::encode(val("client_random"));
+    let log = [
+        (
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            "client_handshake_traffic_secret",
+        ),
+        (
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            "server_handshake_traffic_secret",
+        ),
+        (
+            "CLIENT_TRAFFIC_SECRET_0",
+            "client_application_traffic_secret_0",
+        ),
+        (
+            "SERVER_TRAFFIC_SECRET_0",
+            "server_application_traffic_secret_0",
+        ),
+    ]
+    .iter()
+    .map(|(label, name)| format!("{label} {cr} {}\n", hex::encode(val(name))))
+    .collect::<String>();
+    let keys = std::sync::Arc::new(KeyLog::parse(log.as_bytes()));
+    let mut d = TlsConnDecoder::with_keys(TlsLimits::default(), Some(keys));
+    let ts = Timestamp::default();
+    let mut to_server = rec(22, &val("client_hello"));
+    let mut to_client = rec(22, &val("server_hello"));
+    d.on_data(Dir::ToServer, 0, &to_server, FrameNo(1), ts);
+    d.on_data(Dir::ToClient, 0, &to_client, FrameNo(2), ts);
+    let mut off = to_client.len() as u64;
+    for (name, frame) in [
+        ("server_handshake_record", 3),
+        ("server_new_session_ticket_record", 5),
+        ("server_application_data_record", 7),
+    ] {
+        to_client = val(name);
+        d.on_data(Dir::ToClient, off, &to_client, FrameNo(frame), ts);
+        off += to_client.len() as u64;
+    }
+    off = to_server.len() as u64;
+    for (name, frame) in [
+        ("client_finished_record", 4),
+        ("client_application_data_record", 6),
+    ] {
+        to_server = val(name);
+        d.on_data(Dir::ToServer, off, &to_server, FrameNo(frame), ts);
+        off += to_server.len() as u64;
+    }
+    let s = d.finish();
+    let msgs: Vec<(u64, u8, bool)> = s
+        .messages
+        .iter()
+        .map(|m| (m.frame_last.0, m.msg_type, m.decrypted))
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            (1, 1, false),
+            (2, 2, false),
+            (3, 8, true),
+            (3, 11, true),
+            (3, 15, true),
+            (3, 20, true),
+            (5, 4, true),
+            (4, 20, true),
+        ]
+    );
+    let dec = s.decryption.expect("decryption facts");
+    assert!(dec.key_found && dec.tls13 && dec.failures.is_empty());
+    assert_eq!(dec.records_decrypted, 5);
+    // The RFC's server certificate is an RSA key for "rsa" (one entry).
+    let cert = s.messages.iter().find_map(|m| match &m.body {
+        HandshakeMsg::Certificate(c) => Some(c),
+        _ => None,
+    });
+    assert_eq!(cert.map(|c| c.certificates.len()), Some(1));
+}

@@ -59,3 +59,26 @@ pub fn findings_of<'a>(analysis: &'a serde_json::Value, rule: &str) -> Vec<&'a s
 mod streams;
 #[allow(unused_imports)]
 pub use streams::*;
+
+/// Handshake type numbers of the message names in the timeline.
+pub fn type_of(what: &str) -> Option<u64> {
+    let base = what.split('(').next().unwrap_or(what);
+    Some(match base {
+        "HelloRequest" => 0,
+        "ClientHello" => 1,
+        "ServerHello" | "HelloRetryRequest" => 2,
+        "NewSessionTicket" => 4,
+        "EndOfEarlyData" => 5,
+        "EncryptedExtensions" => 8,
+        "Certificate" => 11,
+        "ServerKeyExchange" => 12,
+        "CertificateRequest" => 13,
+        "ServerHelloDone" => 14,
+        "CertificateVerify" => 15,
+        "ClientKeyExchange" => 16,
+        "Finished" => 20,
+        "CertificateStatus" => 22,
+        "KeyUpdate" => 24,
+        _ => return None,
+    })
+}

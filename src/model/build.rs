@@ -440,7 +440,21 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             decrypted: a.decrypted,
         });
     }
-    t.timeline.sort_by_key(|e| e.frame);
+    // Within one frame: plaintext handshake messages, then ChangeCipherSpec,
+    // then what was encrypted (records, alerts, decrypted messages).
+    t.timeline.sort_by_key(|e| {
+        let rank = if e.what == "ChangeCipherSpec" {
+            1
+        } else if e.decrypted
+            || e.what.starts_with("EncryptedRecord")
+            || e.what.starts_with("Alert")
+        {
+            2
+        } else {
+            0
+        };
+        (e.frame, rank)
+    });
     // The last handshake message before each alert: what the alert answers.
     for a in &mut t.alerts {
         a.after = t

@@ -160,7 +160,7 @@ const TCPDUMP: &str = "tcpdump -i any -s 0 -w x.pcap 'tcp port 443'";
 const CAPTURE_ADVICE: [&str; 4] = [
     "Capture whole packets, both directions, from before the connection starts (add `and host IP` to the filter to keep it small), reproduce, stop with Ctrl-C:",
     "Behind a load balancer, capture where the failing handshake happens: one that terminates TLS (AWS ALB, an NLB TLS listener, an ingress proxy) has its own handshake with the client (capture on the client) and another with the targets (capture on the target); with TCP passthrough the client's handshake reaches the target, so capture there.",
-    "TLS 1.3 encrypts certificates and most alerts: set SSLKEYLOGFILE=keys.log for the client (curl, browsers, Go's KeyLogWriter, Python) to keep the session keys next to the capture; without keys tlsdiag infers the outcome from record sizes.",
+    "TLS 1.3 encrypts certificates and most alerts: set SSLKEYLOGFILE=keys.log for the client (curl, browsers, Go's KeyLogWriter, Python) to keep the session keys next to the capture, then pass them with `--keylog keys.log`; without keys tlsdiag infers the outcome from record sizes.",
     "Then run `tlsdiag analyze x.pcap` (`--host IP`, `--port N`, `--sni NAME` pick out the connections of a big capture).",
 ];
 

@@ -130,7 +130,7 @@ pub(crate) fn inferred_alert(conn: &Connection) -> Option<Inference> {
     None
 }
 
-fn read_client_flight(client: &[&EncryptedRecord]) -> ClientFlight {
+pub(crate) fn read_client_flight(client: &[&EncryptedRecord]) -> ClientFlight {
     match client {
         [first, _, ..] if first.len <= 40 => ClientFlight::EmptyCertificate,
         [first, _, _, ..] if first.len > 100 => ClientFlight::Certificate { size: first.len },

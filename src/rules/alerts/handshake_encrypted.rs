@@ -1,5 +1,6 @@
 //! handshake-encrypted: TLS 1.3 without keys hides the certificates.
-use crate::model::{Connection, DecryptionStatus};
+use crate::model::{Connection, DecryptionStatus, EncryptedRecord};
+use crate::rules::alerts::encrypted_alert_inferred::{ClientFlight, read_client_flight};
 use crate::rules::{Context, Finding};
 use crate::types::Side;
 
@@ -38,8 +39,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             _ => "the key log has no secrets for it".to_string(),
         },
     };
-    out.push(
-        Finding::new(
+    let mut finding = Finding::new(
             &HANDSHAKE_ENCRYPTED,
             Some(conn.id),
             format!(
@@ -53,8 +53,45 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
                 count(Side::Client)
             ),
         )
-        .frames(sh),
-    );
+        .frames(sh);
+    if let Some(guess) = client_auth_from_sizes(tls) {
+        finding = finding.fact(format!("inferred from record sizes: {guess}"));
+    }
+    out.push(finding);
+}
+
+/// What the sizes of the client's encrypted flight say about client
+/// authentication (an inference, worded as one).
+fn client_auth_from_sizes(tls: &crate::model::Tls) -> Option<String> {
+    let records: Vec<&EncryptedRecord> = tls
+        .encrypted_flight
+        .iter()
+        .filter(|r| r.content_type == 23)
+        .collect();
+    let first = records.iter().find(|r| r.sender == Side::Client)?;
+    // The client's flight: its records up to the server's next record.
+    let end = records
+        .iter()
+        .find(|r| r.sender == Side::Server && r.frame > first.frame)
+        .map_or(u64::MAX, |r| r.frame.0);
+    let flight: Vec<&EncryptedRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| r.sender == Side::Client && r.frame.0 <= end)
+        .collect();
+    Some(match read_client_flight(&flight) {
+        ClientFlight::EmptyCertificate => format!(
+            "the client's first encrypted record is {} bytes, the size of an empty Certificate: the server most likely asked for a client certificate and the client had none to send",
+            first.len
+        ),
+        ClientFlight::Certificate { size } => format!(
+            "the client's first encrypted record is {size} bytes, then more records: most likely a client certificate, CertificateVerify and Finished"
+        ),
+        ClientFlight::FinishedOnly | ClientFlight::None => format!(
+            "the client's flight looks like Finished alone ({} bytes): most likely no client certificate was asked for or sent",
+            first.len
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -65,6 +65,13 @@ pub fn redact(analysis: &Analysis, what: RedactWhat) -> Analysis {
     for l in &mut a.capture.limits_hit {
         *l = p.text(l);
     }
+    for s in &mut a.summary.servers {
+        s.server = p.text(&s.server);
+        s.certificates = std::mem::take(&mut s.certificates)
+            .into_iter()
+            .map(|(k, n)| (p.text(&k), n))
+            .collect();
+    }
     a
 }
 

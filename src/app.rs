@@ -273,6 +273,12 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let limits = &limits;
 
     let certs = CertCache::new();
+    if args.format == Format::Jsonl && args.redact.is_none() {
+        return analyze_streaming(args, &setup, limits, &certs);
+    }
+    if args.format == Format::Jsonl && args.redact.is_none() {
+        return analyze_streaming(args, &setup, limits, &certs);
+    }
     let mut analyses = Vec::new();
     if args.merge {
         let decoding = {
@@ -308,6 +314,113 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     }
     write_output(args, &analyses)?;
     Ok(exit_status(args.fail_on, &analyses))
+}
+
+/// `analyze --format jsonl`: each connection's line is written as soon as
+/// TCP closes it and its model is dropped, so memory follows the connections
+/// in flight. (With `--redact` the pseudonyms need every connection first,
+/// so that case takes the buffered path.)
+fn analyze_streaming(
+    args: &AnalyzeArgs,
+    setup: &RuleSetup,
+    limits: &Limits,
+    certs: &CertCache,
+) -> Result<u8> {
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    let mut worst: Option<Severity> = None;
+    if args.merge {
+        let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
+        let reader = crate::capture::MergedReader::open(&paths)?;
+        let name = paths.join(", ");
+        let mut progress = progress_bar(args, None);
+        stream_jsonl(
+            reader,
+            &name,
+            args,
+            setup,
+            limits,
+            certs,
+            &mut sink,
+            &mut progress,
+            &mut worst,
+        )?;
+    } else {
+        for file in &args.files {
+            let size = std::fs::metadata(file).ok().map(|m| m.len());
+            let mut progress = progress_bar(args, size);
+            let reader = crate::capture::open(file)?;
+            stream_jsonl(
+                reader,
+                file,
+                args,
+                setup,
+                limits,
+                certs,
+                &mut sink,
+                &mut progress,
+                &mut worst,
+            )?;
+        }
+    }
+    sink.flush().context("writing the report")?;
+    Ok(u8::from(worst.is_some_and(|w| reaches(args.fail_on, w))))
+}
+
+/// Streams one capture's JSON Lines to `sink`; `worst` keeps the highest severity seen.
+#[allow(clippy::too_many_arguments)]
+fn stream_jsonl<R: pipeline::FrameSource>(
+    reader: R,
+    name: &str,
+    args: &AnalyzeArgs,
+    setup: &RuleSetup,
+    limits: &Limits,
+    certs: &CertCache,
+    sink: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+    worst: &mut Option<Severity>,
+) -> Result<()> {
+    let cx = setup.context();
+    let mut stream = pipeline::Streaming::new(&cx, &setup.sel);
+    let mut failed: Option<io::Error> = None;
+    let note = |findings: &[crate::rules::Finding], worst: &mut Option<Severity>| {
+        for f in findings {
+            *worst = (*worst).max(Some(f.severity));
+        }
+    };
+    let decoding = pipeline::decode_each(
+        reader,
+        limits,
+        setup.keys.as_ref(),
+        certs,
+        progress,
+        &mut |c| {
+            if let Some(glob) = &args.filter.sni
+                && !pipeline::sni_matches(&c, glob)
+            {
+                return std::ops::ControlFlow::Continue(());
+            }
+            let findings = stream.add(&c);
+            note(&findings, worst);
+            match report::json::write_connection_line(sink, name, &c, findings.iter().collect()) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    std::ops::ControlFlow::Break(())
+                }
+            }
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(anyhow::Error::new(e).context("writing the report"));
+    }
+    let tail = stream.finish(decoding);
+    note(&tail.findings, worst);
+    report::json::write_capture_line(sink, name, &tail.summary, tail.findings.iter().collect())
+        .context("writing the report")?;
+    Ok(())
 }
 
 /// `tlsdiag diff BEFORE AFTER`: exit 1 when AFTER has new error findings.
@@ -444,17 +557,22 @@ fn report_options(args: &AnalyzeArgs) -> ReportOptions {
 
 /// 1 when a finding reaches the `--fail-on` threshold, else 0.
 fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
+    let hit = analyses
+        .iter()
+        .flat_map(|a| &a.findings)
+        .any(|f| reaches(fail_on, f.severity));
+    u8::from(hit)
+}
+
+/// True when a finding of `severity` reaches the `--fail-on` threshold.
+fn reaches(fail_on: FailOn, severity: Severity) -> bool {
     let threshold = match fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
-        FailOn::Never => return 0,
+        FailOn::Never => return false,
     };
-    let hit = analyses
-        .iter()
-        .flat_map(|a| &a.findings)
-        .any(|f| f.severity >= threshold);
-    u8::from(hit)
+    severity >= threshold
 }
 
 /// SHA-256 of a capture file for the ticket reports (`None` for stdin or a

@@ -12,6 +12,7 @@ use crate::tls::{KeyLog, TlsConnDecoder, TlsLimits};
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// Caps that keep memory bounded, with documented defaults.
@@ -53,13 +54,16 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
 /// Returns how many were dropped.
 pub fn retain_sni(decoding: &mut Decoding, glob: &str) -> usize {
     let before = decoding.connections.len();
-    decoding.connections.retain(|c| {
-        c.tls
-            .as_ref()
-            .and_then(|t| t.sni.as_deref())
-            .is_some_and(|sni| glob_match(glob, sni))
-    });
+    decoding.connections.retain(|c| sni_matches(c, glob));
     before - decoding.connections.len()
+}
+
+/// True when the connection's SNI matches `glob` (see [`glob_match`]).
+pub fn sni_matches(c: &Connection, glob: &str) -> bool {
+    c.tls
+        .as_ref()
+        .and_then(|t| t.sni.as_deref())
+        .is_some_and(|sni| glob_match(glob, sni))
 }
 
 /// Case-insensitive glob match with `*` and `?` (linear backtracking, no recursion).
@@ -108,13 +112,17 @@ pub struct Decoding {
 /// Builds the model of each connection as TCP hands it over.
 struct Collector<'c> {
     decoders: HashMap<ConnId, TlsConnDecoder>,
+    /// Sessions of connections that can receive no more bytes, until TCP closes them.
+    finished: HashMap<ConnId, crate::tls::TlsSession>,
     /// Open connections the filter left out: dropped at close.
     skipped: HashSet<ConnId>,
     filter: ConnFilter,
     filtered: u64,
     limits: TlsLimits,
     certs: &'c CertCache,
-    done: Vec<Connection>,
+    /// Where each finished connection goes; `Break` stops the reading.
+    emit: &'c mut dyn FnMut(Connection) -> ControlFlow<()>,
+    stopped: bool,
     /// Key log in force (`--keylog` plus the capture's own secrets blocks).
     keys: Option<Arc<KeyLog>>,
 }
@@ -153,13 +161,26 @@ impl StreamSink for Collector<'_> {
         }
     }
 
+    fn on_finished(&mut self, id: ConnId) {
+        // No more bytes: decode what is left now and free the buffers, so a
+        // connection lingering for late segments costs only its session.
+        if let Some(d) = self.decoders.remove(&id) {
+            self.finished.insert(id, d.finish());
+        }
+    }
+
     fn on_close(&mut self, conn: TcpConnection) {
         if self.skipped.remove(&conn.id) {
             self.filtered += 1;
             return;
         }
-        let tls = self.decoders.remove(&conn.id).map(TlsConnDecoder::finish);
-        self.done.push(model::build(conn, tls, self.certs));
+        let tls = match self.decoders.remove(&conn.id) {
+            Some(d) => Some(d.finish()),
+            None => self.finished.remove(&conn.id),
+        };
+        if !self.stopped && (self.emit)(model::build(conn, tls, self.certs)).is_break() {
+            self.stopped = true;
+        }
     }
 }
 
@@ -218,27 +239,52 @@ impl FrameSource for crate::capture::MergedReader {
     }
 }
 
-/// Reads one capture to the end and returns its connections' models.
-/// `keys` (from `--keylog`) and any Decryption Secrets Blocks in the capture
-/// decrypt what they have secrets for; `None` and a capture without secrets
-/// blocks mean no keys were given.
+/// Reads one capture to the end and returns its connections' models,
+/// ordered by id. `keys` (from `--keylog`) and any Decryption Secrets Blocks
+/// in the capture decrypt what they have secrets for; `None` and a capture
+/// without secrets blocks mean no keys were given.
 pub fn decode_capture<R: FrameSource>(
-    mut reader: R,
+    reader: R,
     limits: &Limits,
     keys: Option<&KeyLog>,
     certs: &CertCache,
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
+    let mut connections = Vec::new();
+    let mut decoding = decode_each(reader, limits, keys, certs, progress, &mut |c| {
+        connections.push(c);
+        ControlFlow::Continue(())
+    })?;
+    connections.sort_by_key(|c| c.id);
+    decoding.connections = connections;
+    Ok(decoding)
+}
+
+/// Reads one capture and hands each connection's model to `emit` as soon as
+/// TCP closes it (and the rest at the end), then drops it: memory follows the
+/// connections in flight, not the file. `emit` returning `Break` (a closed
+/// output) stops the reading early. The returned [`Decoding`] holds the
+/// capture's facts and no connections.
+pub fn decode_each<R: FrameSource>(
+    mut reader: R,
+    limits: &Limits,
+    keys: Option<&KeyLog>,
+    certs: &CertCache,
+    progress: Progress<'_>,
+    emit: &mut dyn FnMut(Connection) -> ControlFlow<()>,
+) -> Result<Decoding, CaptureError> {
     let mut packets = PacketDecoder::new(limits.frag);
     let mut table = ConnTable::new(limits.tcp);
     let mut sink = Collector {
         decoders: HashMap::new(),
+        finished: HashMap::new(),
         skipped: HashSet::new(),
         filter: limits.filter,
         filtered: 0,
         limits: limits.tls,
         certs,
-        done: Vec::new(),
+        emit,
+        stopped: false,
         keys: keys.map(|k| Arc::new(k.clone())),
     };
     let mut secrets_seen = 0usize;
@@ -258,6 +304,9 @@ pub fn decode_capture<R: FrameSource>(
             Decoded::Tcp(seg) => {
                 frames_tcp += 1;
                 table.process(&seg, &mut sink);
+                if sink.stopped {
+                    break;
+                }
             }
             Decoded::Other => {}
             Decoded::Error(e) => {
@@ -284,11 +333,11 @@ pub fn decode_capture<R: FrameSource>(
             progress(reader.bytes_read());
         }
     }
-    table.finish(&mut sink);
+    if !sink.stopped {
+        table.finish(&mut sink);
+    }
     let connections_evicted = table.stats().evicted;
     let connections_filtered = sink.filtered;
-    let mut connections = sink.done;
-    connections.sort_by_key(|c| c.id);
     let mut capture = reader.into_summary();
     capture
         .warnings
@@ -302,7 +351,7 @@ pub fn decode_capture<R: FrameSource>(
         );
     Ok(Decoding {
         capture,
-        connections,
+        connections: Vec::new(),
         packet_errors,
         frames_tcp,
         connections_evicted,
@@ -323,19 +372,71 @@ pub fn decode_file(
 
 /// Turns a decoded capture into the full analysis: model + findings + summary.
 pub fn analyze(
-    decoding: Decoding,
+    mut decoding: Decoding,
     cx: &crate::rules::Context<'_>,
     sel: &crate::rules::Selection,
 ) -> crate::model::Analysis {
-    use crate::model::{Analysis, CaptureFacts, FileFacts, Summary, Tool, Warning};
-    let Decoding {
-        capture,
-        connections,
-        packet_errors,
-        frames_tcp: _,
-        connections_evicted,
-        connections_filtered: _,
-    } = decoding;
+    let connections = std::mem::take(&mut decoding.connections);
+    let mut stream = Streaming::new(cx, sel);
+    let mut findings = Vec::new();
+    for c in &connections {
+        findings.extend(stream.add(c));
+    }
+    let mut analysis = stream.finish(decoding);
+    findings.append(&mut analysis.findings);
+    crate::rules::sort(&mut findings);
+    analysis.findings = findings;
+    analysis.connections = connections;
+    analysis
+}
+
+/// The analysis of connections one at a time, as [`decode_each`] hands them
+/// over: each connection's own findings at once; the findings that need all
+/// connections, and the summary, at the end.
+pub struct Streaming<'a> {
+    engine: crate::rules::Engine<'a>,
+    summary: crate::model::SummaryBuilder,
+}
+
+impl<'a> Streaming<'a> {
+    pub fn new(cx: &'a crate::rules::Context<'a>, sel: &crate::rules::Selection) -> Self {
+        Streaming {
+            engine: crate::rules::Engine::new(cx, sel),
+            summary: crate::model::SummaryBuilder::default(),
+        }
+    }
+
+    /// The findings about `c` (sorted); `c` can be dropped afterwards.
+    pub fn add(&mut self, c: &Connection) -> Vec<crate::rules::Finding> {
+        let findings = self.engine.connection(c);
+        self.summary.add(c, &findings);
+        findings
+    }
+
+    /// The analysis without its connections: the capture's facts, the
+    /// summary of every connection added, and the findings that needed all of
+    /// them (cross-connection and capture-wide), sorted.
+    pub fn finish(self, decoding: Decoding) -> crate::model::Analysis {
+        use crate::model::{Analysis, Tool};
+        let capture = capture_facts(&decoding);
+        let findings = self.engine.finish(&capture);
+        let mut summary = self.summary;
+        summary.count(&findings);
+        Analysis {
+            schema_version: crate::model::SCHEMA_VERSION,
+            tool: Tool::default(),
+            capture,
+            summary: summary.finish(),
+            connections: Vec::new(),
+            findings,
+        }
+    }
+}
+
+/// The capture's facts: files, frames, time span, warnings, limits hit.
+fn capture_facts(decoding: &Decoding) -> crate::model::CaptureFacts {
+    use crate::model::{CaptureFacts, FileFacts, Warning};
+    let capture = &decoding.capture;
     let mut warnings: Vec<Warning> = capture
         .warnings
         .iter()
@@ -344,36 +445,25 @@ pub fn analyze(
             message: w.message.clone(),
         })
         .collect();
-    warnings.extend(packet_errors.iter().map(|e| Warning {
+    warnings.extend(decoding.packet_errors.iter().map(|e| Warning {
         frame: Some(e.frame),
         message: e.message.clone(),
     }));
     let mut limits_hit = Vec::new();
-    if connections_evicted > 0 {
+    if decoding.connections_evicted > 0 {
         limits_hit.push(format!(
-            "{connections_evicted} idle connections were evicted because too many were in flight (raise with --max-connections)"
+            "{} idle connections were evicted because too many were in flight (raise with --max-connections)",
+            decoding.connections_evicted
         ));
     }
-    let mut analysis = Analysis {
-        schema_version: crate::model::SCHEMA_VERSION,
-        tool: Tool::default(),
-        capture: CaptureFacts {
-            files: vec![FileFacts::from_summary(&capture)],
-            frames: capture.frames,
-            first_ts: capture.first_ts,
-            last_ts: capture.last_ts,
-            warnings,
-            limits_hit,
-        },
-        summary: Summary::default(),
-        connections,
-        findings: Vec::new(),
-    };
-    analysis.findings = crate::rules::run(&analysis, cx, sel);
-    analysis.summary = Summary::of(&analysis.connections, &analysis.findings);
-    analysis.summary.servers =
-        crate::model::ServerSummary::of(&analysis.connections, &analysis.findings);
-    analysis
+    CaptureFacts {
+        files: vec![FileFacts::from_summary(capture)],
+        frames: capture.frames,
+        first_ts: capture.first_ts,
+        last_ts: capture.last_ts,
+        warnings,
+        limits_hit,
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,52 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with microsecond precision, e.g. `2026-03-01T10:22:03.120512Z`.
     pub fn rfc3339(&self) -> String {
+        let mut buf = [0u8; RFC3339_LEN];
+        match self.rfc3339_into(&mut buf) {
+            Some(s) => s.to_string(),
+            None => self.rfc3339_slow(),
+        }
+    }
+
+    /// The RFC 3339 form written into `buf` without allocating (the JSON
+    /// output writes one per frame it names); `None` for years outside
+    /// 0..=9999, which take [`Timestamp::rfc3339_slow`].
+    fn rfc3339_into<'b>(&self, buf: &'b mut [u8; RFC3339_LEN]) -> Option<&'b str> {
+        let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
+        let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+        let micros = (self.nanos / 1000).min(999_999);
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                if let Some(b) = buf.get_mut(i) {
+                    *b = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, mo);
+        put(8, 2, d);
+        put(11, 2, h);
+        put(14, 2, mi);
+        put(17, 2, s);
+        put(20, 6, micros);
+        for (i, c) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (26, b'Z'),
+        ] {
+            if let Some(b) = buf.get_mut(i) {
+                *b = c;
+            }
+        }
+        std::str::from_utf8(buf).ok()
+    }
+
+    fn rfc3339_slow(&self) -> String {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
         format!(
             "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
@@ -84,9 +130,16 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Length of `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+const RFC3339_LEN: usize = 27;
+
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
+        let mut buf = [0u8; RFC3339_LEN];
+        match self.rfc3339_into(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&self.rfc3339_slow()),
+        }
     }
 }
 
@@ -274,6 +327,35 @@ impl schemars::JsonSchema for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_rfc3339_matches_the_formatted_one() {
+        let secs = [
+            0i64,
+            59,
+            951_782_400,
+            1_772_360_523,
+            4_102_444_799,
+            253_402_300_799, // 9999-12-31T23:59:59
+            253_402_300_800, // year 10000: slow path
+            -1,
+            -62_167_219_200, // 0000-01-01
+            -62_167_219_201, // year -1: slow path
+            i64::MAX / 2,
+        ];
+        for s in secs {
+            for nanos in [0u32, 1_000, 999_999_999, 120_512_000] {
+                let t = Timestamp::new(s, nanos);
+                assert_eq!(t.rfc3339(), t.rfc3339_slow(), "{s} {nanos}");
+                let json = serde_json::to_string(&t).expect("serialize");
+                assert_eq!(json, format!("\"{}\"", t.rfc3339_slow()));
+            }
+        }
+        assert_eq!(
+            Timestamp::new(1_772_360_523, 120_512_000).rfc3339(),
+            "2026-03-01T10:22:03.120512Z"
+        );
+    }
 
     #[test]
     fn civil_round_trip() {

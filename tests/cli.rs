@@ -126,7 +126,7 @@ fn jsonl_is_one_object_per_connection_plus_capture_line() {
         .collect();
     assert!(lines.len() >= 2);
     for l in &lines[..lines.len() - 1] {
-        assert_eq!(l["schema_version"], 1);
+        assert_eq!(l["schema_version"], tlsdiag::model::SCHEMA_VERSION);
         assert!(l["connection"]["id"].is_number());
     }
     assert!(lines[lines.len() - 1]["summary"].is_object());

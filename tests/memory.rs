@@ -165,3 +165,125 @@ fn fragmentation_storm_is_bounded() {
         peak >> 20
     );
 }
+
+/// `captures/tls12-ok.pcap` (one complete TLS 1.2 connection) replayed `n`
+/// times one after the other, each from its own client port, into a file.
+fn replayed_connections(n: u16) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let one = std::fs::read(root.join("captures/tls12-ok.pcap")).expect("read capture");
+    let (header, mut rest) = one.split_at(24);
+    let mut frames = Vec::new();
+    while rest.len() >= 16 {
+        let caplen = u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]]) as usize;
+        let (rec, tail) = rest.split_at(16 + caplen);
+        frames.push(rec.to_vec());
+        rest = tail;
+    }
+    // Ethernet + 20-byte IPv4 header: TCP ports at 34..38; the SYN's source is the client.
+    let client = [frames[0][16 + 34], frames[0][16 + 35]];
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    out.write_all(header).expect("write");
+    for i in 0..n {
+        let port = (10_000 + i).to_be_bytes();
+        for f in &frames {
+            let mut f = f.clone();
+            let secs = u32::from_le_bytes([f[0], f[1], f[2], f[3]]) + 2 * u32::from(i);
+            f[..4].copy_from_slice(&secs.to_le_bytes());
+            for at in [16 + 34, 16 + 36] {
+                if f[at..at + 2] == client {
+                    f[at..at + 2].copy_from_slice(&port);
+                }
+            }
+            out.write_all(&f).expect("write");
+        }
+    }
+    out.flush().expect("flush");
+    drop(out);
+    file
+}
+
+/// Peak heap of analysing `file`: streamed (each model dropped once its
+/// findings are out, as `--format jsonl` does) or buffered (every model kept
+/// for a whole-capture report). Returns the peak and the connections seen.
+fn analysis_peak(file: &std::path::Path, streamed: bool) -> (usize, usize) {
+    use tlsdiag::certs::CertCache;
+    use tlsdiag::pipeline::{self, Limits, Streaming};
+    use tlsdiag::rules::{Context, RuleOptions, Selection};
+    let path = file.to_str().expect("utf-8 path");
+    let mut seen = 0;
+    let peak = peak_during(|| {
+        let certs = CertCache::new();
+        let opts = RuleOptions::default();
+        let cx = Context {
+            options: &opts,
+            trust: None,
+            crls: &[],
+        };
+        let sel = Selection::default();
+        let limits = Limits::default();
+        if streamed {
+            let mut stream = Streaming::new(&cx, &sel);
+            let reader = tlsdiag::capture::open(path).expect("open");
+            let decoding =
+                pipeline::decode_each(reader, &limits, None, &certs, &mut |_| {}, &mut |c| {
+                    seen += 1;
+                    let findings = stream.add(&c);
+                    assert!(
+                        findings
+                            .iter()
+                            .all(|f| f.severity != tlsdiag::rules::Severity::Error)
+                    );
+                    std::ops::ControlFlow::Continue(())
+                })
+                .expect("decode");
+            let a = stream.finish(decoding);
+            assert_eq!(a.summary.completed, seen);
+        } else {
+            let d =
+                pipeline::decode_file(path, &limits, None, &certs, &mut |_| {}).expect("decode");
+            let a = pipeline::analyze(d, &cx, &sel);
+            seen = a.connections.len();
+        }
+    });
+    (peak, seen)
+}
+
+#[test]
+fn streamed_analysis_memory_does_not_grow_with_the_capture() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let small = replayed_connections(1_000);
+    let large = replayed_connections(8_000);
+    let (s_peak, s_n) = analysis_peak(small.path(), true);
+    let (l_peak, l_n) = analysis_peak(large.path(), true);
+    assert_eq!((s_n, l_n), (1_000, 8_000));
+    eprintln!(
+        "streamed peak: {} KiB for 1,000 connections, {} KiB for 8,000",
+        s_peak >> 10,
+        l_peak >> 10
+    );
+    // Eight times the connections, the same peak (within noise: buffers,
+    // hash map growth of the per-server aggregates).
+    assert!(
+        l_peak < s_peak + s_peak / 4 + (256 << 10),
+        "streamed peak grew from {} KiB to {} KiB",
+        s_peak >> 10,
+        l_peak >> 10
+    );
+    // The test can fail: keeping every model (the whole-report path) grows.
+    let (b_small, _) = analysis_peak(small.path(), false);
+    let (b_large, _) = analysis_peak(large.path(), false);
+    assert!(
+        b_large > 4 * b_small,
+        "buffered peak {} KiB → {} KiB",
+        b_small >> 10,
+        b_large >> 10
+    );
+    assert!(
+        l_peak * 8 < b_large,
+        "streamed {} KiB vs buffered {} KiB",
+        l_peak >> 10,
+        b_large >> 10
+    );
+}

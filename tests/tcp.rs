@@ -553,13 +553,15 @@ fn rst_after_handshake_is_not_refused() {
 
 #[test]
 fn port_reuse_after_close_opens_a_new_connection() {
+    // Both FINs acknowledged (frame 7): the connection is closed at once and
+    // a tombstone recognises the late retransmitted FIN, which opens nothing.
     let mut segs = handshake();
     segs.extend([
         c2s(1001, 5001, "PA", b"one"),     // 4
         c2s(1004, 5001, "FA", b""),        // 5
         s2c(5001, 1005, "FA", b""),        // 6
-        c2s(1005, 5002, "A", b""),         // 7
-        s2c(5001, 1005, "FA", b""),        // 8 late retransmitted FIN: same connection
+        c2s(1005, 5002, "A", b""),         // 7 both FINs acknowledged: closed
+        s2c(5001, 1005, "FA", b""),        // 8 late retransmitted FIN: dropped
         c2s(90_000, 0, "S", b""),          // 9 new ISN: new connection
         s2c(70_000, 90_001, "SA", b""),    // 10
         c2s(90_001, 70_001, "PA", b"two"), // 11
@@ -581,16 +583,78 @@ fn port_reuse_after_close_opens_a_new_connection() {
     );
     assert_eq!(rec.render(ID1, Dir::ToServer), "one");
     assert_eq!(rec.render(ConnId(2), Dir::ToServer), "two");
+    assert_eq!(rec.conn(1).last_frame, FrameNo(7));
+    assert_eq!(rec.conn(2).first_frame, FrameNo(9));
+    assert_eq!(
+        (
+            table.stats().late_segments,
+            table.stats().connections_opened
+        ),
+        (1, 2),
+        "the late FIN opened no connection"
+    );
+}
+
+#[test]
+fn late_fin_before_the_final_ack_joins_the_old_connection() {
+    // Without the final ACK the connection lingers: the retransmitted FIN
+    // lands in it, and the new SYN closes it (port reuse).
+    let mut segs = handshake();
+    segs.extend([
+        c2s(1001, 5001, "PA", b"one"),     // 4
+        c2s(1004, 5001, "FA", b""),        // 5
+        s2c(5001, 1005, "FA", b""),        // 6
+        s2c(5001, 1005, "FA", b""),        // 7 retransmitted FIN: same connection
+        c2s(90_000, 0, "S", b""),          // 8 new ISN: new connection
+        s2c(70_000, 90_001, "SA", b""),    // 9
+        c2s(90_001, 70_001, "PA", b"two"), // 10
+    ]);
+    let (rec, table) = run_with(TcpLimits::default(), Rec::default(), segs);
     assert_eq!(
         rec.conn(1).to_client.packets,
         3,
         "late FIN went to the old connection"
     );
-    assert_eq!(rec.conn(1).last_frame, FrameNo(8));
-    assert_eq!(rec.conn(2).first_frame, FrameNo(9));
+    assert_eq!(rec.conn(1).last_frame, FrameNo(7));
+    assert_eq!(rec.conn(2).first_frame, FrameNo(8));
     assert_eq!(
         (table.stats().reused, table.stats().connections_opened),
         (1, 2)
+    );
+}
+
+#[test]
+fn a_finished_connection_lingers_then_closes() {
+    // FIN both ways without the final ACK: the connection stays for late
+    // segments, and is closed once LINGER_SECS of capture time have passed
+    // (memory follows the connections in flight, not the capture).
+    let t = |secs: i64| Timestamp::new(1_700_000_000 + secs, 0);
+    let mut segs = handshake();
+    segs.extend([
+        c2s(1001, 5001, "PA", b"one"), // 4
+        c2s(1004, 5001, "FA", b""),    // 5
+        s2c(5001, 1005, "FA", b""),    // 6
+    ]);
+    let mut other = c2s(7000, 0, "S", b"");
+    other.src = "10.0.0.7:40000".parse().expect("literal");
+    other.ts = t(10);
+    segs.push(other);
+    let mut rec = Rec::default();
+    let mut table = ConnTable::new(TcpLimits::default());
+    for (i, mut s) in segs.into_iter().enumerate() {
+        s.frame = FrameNo(i as u64 + 1);
+        if i < 6 {
+            s.ts = t(0);
+        }
+        table.process(&s, &mut rec);
+        if i == 5 {
+            assert!(!rec.events.contains(&Ev::Close(ID1)), "still lingering");
+        }
+    }
+    assert!(
+        rec.events.contains(&Ev::Close(ID1)),
+        "closed {} s later, before the end of the capture",
+        tlsdiag::tcp::LINGER_SECS
     );
 }
 

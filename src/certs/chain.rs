@@ -9,7 +9,8 @@
 
 use super::summary::{CertSummary, summarize};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::error::X509Error;
 use x509_parser::prelude::FromDer;
@@ -131,6 +132,37 @@ struct Entry<'a> {
 }
 
 /// Analyses the chain as sent (leaf first).
+/// [`analyze_chain`], computed once per distinct chain (the same certificates
+/// in the same order) and shared: behind a load balancer thousands of
+/// connections carry the same chain, and checking its signatures is the
+/// costly part. The memo holds at most [`CHAIN_MEMO`] chains.
+pub fn chain_report(chain: &[&[u8]]) -> Arc<ChainReport> {
+    use sha2::{Digest, Sha256};
+    static MEMO: OnceLock<Mutex<HashMap<[u8; 32], Arc<ChainReport>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Mutex::default);
+    let lock = || {
+        memo.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let mut h = Sha256::new();
+    for der in chain {
+        h.update(Sha256::digest(der));
+    }
+    let key: [u8; 32] = h.finalize().into();
+    if let Some(hit) = lock().get(&key) {
+        return Arc::clone(hit);
+    }
+    let report = Arc::new(analyze_chain(chain));
+    let mut m = lock();
+    if m.len() >= CHAIN_MEMO {
+        m.clear();
+    }
+    Arc::clone(m.entry(key).or_insert(report))
+}
+
+/// Distinct chains [`chain_report`] remembers (then it starts over).
+pub const CHAIN_MEMO: usize = 4096;
+
 pub fn analyze_chain(chain: &[&[u8]]) -> ChainReport {
     let entries: Vec<Entry<'_>> = chain
         .iter()

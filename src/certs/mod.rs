@@ -15,7 +15,7 @@ mod ocsp;
 mod summary;
 mod verify;
 
-pub use chain::{ChainEnd, ChainLink, ChainReport, SignatureCheck, analyze_chain};
+pub use chain::{ChainEnd, ChainLink, ChainReport, SignatureCheck, analyze_chain, chain_report};
 pub use checks::{Usage, UsageProblem, Weakness, usage_problems, weaknesses};
 pub use crl::{Crl, RevokedEntry};
 pub use names::{NameMatch, NameSource, matches_host};

@@ -6,7 +6,7 @@
 //! unparseable certificate is itself a finding. [`CertCache`] makes sure a
 //! chain repeated on thousands of connections is decoded only once.
 
-use super::chain::{ChainReport, SignatureCheck, analyze_chain, check_signature};
+use super::chain::{SignatureCheck, check_signature};
 use super::hex;
 use crate::types::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -462,7 +462,6 @@ fn pss_hash(params: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String
 #[derive(Debug, Default)]
 pub struct CertCache {
     map: Mutex<HashMap<[u8; 32], Arc<CertSummary>>>,
-    chains: Mutex<HashMap<[u8; 32], Arc<ChainReport>>>,
 }
 
 impl CertCache {
@@ -480,21 +479,6 @@ impl CertCache {
         // Decode outside the lock; a concurrent duplicate decode is harmless.
         let summary = Arc::new(summarize(der));
         Arc::clone(self.lock().entry(key).or_insert(summary))
-    }
-
-    /// The [`analyze_chain`] report for a sent chain, computed once per
-    /// distinct chain (same certificates in the same order).
-    pub fn chain(&self, chain: &[&[u8]]) -> Arc<ChainReport> {
-        let mut h = Sha256::new();
-        for der in chain {
-            h.update(Sha256::digest(der));
-        }
-        let key: [u8; 32] = h.finalize().into();
-        if let Some(hit) = relock(&self.chains).get(&key) {
-            return Arc::clone(hit);
-        }
-        let report = Arc::new(analyze_chain(chain));
-        Arc::clone(relock(&self.chains).entry(key).or_insert(report))
     }
 
     /// Number of distinct certificates decoded so far.

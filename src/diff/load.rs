@@ -2,6 +2,10 @@
 //! [`Analysis`], so `tlsdiag diff` compares saved results without the captures.
 
 use crate::model::{Analysis, SCHEMA_VERSION};
+
+/// The oldest schema whose JSON documents this version reads: version 2
+/// changed only the JSON Lines layout, so version 1 documents are the same.
+const OLDEST_READABLE: u32 = 1;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -18,7 +22,9 @@ pub enum LoadError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{path} has JSON schema version {found}; this tlsdiag reads version {expected}")]
+    #[error(
+        "{path} has JSON schema version {found}; this tlsdiag reads versions {OLDEST_READABLE} to {expected}"
+    )]
     Schema {
         path: PathBuf,
         found: u32,
@@ -60,7 +66,7 @@ pub fn load_analysis(path: &Path) -> Result<Analysis, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    if analysis.schema_version != SCHEMA_VERSION {
+    if !(OLDEST_READABLE..=SCHEMA_VERSION).contains(&analysis.schema_version) {
         return Err(LoadError::Schema {
             path: path.to_path_buf(),
             found: analysis.schema_version,

@@ -21,7 +21,7 @@ pub use build::{ALERT_RECORD_MAX, build, message_name, tls13_inferred_alert};
 
 /// Version of the JSON schema. Bump on any incompatible change, and say so
 /// in docs/json-schema.md.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A value from the registry of TLS numbers, with its name when known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -53,6 +53,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The name of the (first) capture file, as given on the command line.
+    pub fn capture_name(&self) -> &str {
+        self.capture.files.first().map_or("", |f| f.name.as_str())
+    }
+
     /// Timestamp of frame `n`, looked up in the connection that names it.
     pub fn frame_time(&self, conn: Option<ConnId>, n: FrameNo) -> Option<Timestamp> {
         let c = self.connections.iter().find(|c| Some(c.id) == conn)?;
@@ -175,54 +180,97 @@ pub struct ServerSummary {
 }
 
 impl ServerSummary {
-    /// Groups connections by server, in order of first appearance.
-    pub fn of(connections: &[Connection], findings: &[Finding]) -> Vec<ServerSummary> {
+    /// Counts one connection and the error findings about it.
+    fn add(&mut self, c: &Connection, findings: &[Finding]) {
         use crate::rules::Severity;
-        let mut order: Vec<ServerSummary> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let mut server_of: std::collections::HashMap<ConnId, usize> =
-            std::collections::HashMap::new();
-        for c in connections {
-            let key = c.server_key();
-            let i = *index.entry(key.clone()).or_insert_with(|| {
-                order.push(ServerSummary {
-                    server: key,
-                    ..ServerSummary::default()
-                });
-                order.len() - 1
-            });
-            server_of.insert(c.id, i);
-            let Some(s) = order.get_mut(i) else { continue };
-            s.connections += 1;
-            match c.outcome.status {
-                Status::Completed => s.completed += 1,
-                Status::Failed => s.failed += 1,
-                _ => {}
+        self.connections += 1;
+        match c.outcome.status {
+            Status::Completed => self.completed += 1,
+            Status::Failed => self.failed += 1,
+            _ => {}
+        }
+        if let Some(t) = &c.tls {
+            if let Some(v) = &t.version {
+                *self.versions.entry(v.label()).or_default() += 1;
             }
-            if let Some(t) = &c.tls {
-                if let Some(v) = &t.version {
-                    *s.versions.entry(v.label()).or_default() += 1;
-                }
-                if let Some(leaf) = t.server_certificates.as_ref().and_then(Chain::leaf) {
-                    let cn = leaf
-                        .subject_cn
-                        .clone()
-                        .unwrap_or_else(|| leaf.subject.clone());
-                    let fp: String = leaf.sha256.chars().take(12).collect();
-                    *s.certificates.entry(format!("CN={cn} ({fp})")).or_default() += 1;
-                }
+            if let Some(leaf) = t.server_certificates.as_ref().and_then(Chain::leaf) {
+                let cn = leaf
+                    .subject_cn
+                    .clone()
+                    .unwrap_or_else(|| leaf.subject.clone());
+                let fp: String = leaf.sha256.chars().take(12).collect();
+                *self
+                    .certificates
+                    .entry(format!("CN={cn} ({fp})"))
+                    .or_default() += 1;
             }
         }
         for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-            if let Some(s) = f
-                .connection
-                .and_then(|id| server_of.get(&id))
-                .and_then(|i| order.get_mut(*i))
-            {
-                *s.failures_by_rule.entry(f.rule.clone()).or_default() += 1;
+            *self.failures_by_rule.entry(f.rule.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// Builds the [`Summary`] as connections stream past: memory follows the
+/// number of servers, not of connections.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    summary: Summary,
+    /// Per server key: the lowest connection id seen (for ordering) and the counts.
+    servers: std::collections::HashMap<String, (ConnId, ServerSummary)>,
+}
+
+impl SummaryBuilder {
+    /// Counts one connection and the findings about it (the errors among
+    /// them count for its server's `failures_by_rule`).
+    pub fn add(&mut self, c: &Connection, findings: &[Finding]) {
+        let s = &mut self.summary;
+        s.connections += 1;
+        if c.tls.is_some() {
+            s.tls_connections += 1;
+        }
+        match c.outcome.status {
+            Status::Completed => s.completed += 1,
+            Status::Failed => s.failed += 1,
+            Status::Incomplete => s.incomplete += 1,
+            Status::NotTls | Status::NoData => {}
+        }
+        self.count(findings);
+        let key = c.server_key();
+        let (first, server) = self.servers.entry(key.clone()).or_insert_with(|| {
+            (
+                c.id,
+                ServerSummary {
+                    server: key,
+                    ..ServerSummary::default()
+                },
+            )
+        });
+        *first = (*first).min(c.id);
+        server.add(c, findings);
+    }
+
+    /// Counts findings by severity (those not about one connection, or not
+    /// passed to [`SummaryBuilder::add`]).
+    pub fn count(&mut self, findings: &[Finding]) {
+        use crate::rules::Severity;
+        for f in findings {
+            match f.severity {
+                Severity::Error => self.summary.errors += 1,
+                Severity::Warning => self.summary.warnings += 1,
+                Severity::Info => self.summary.infos += 1,
             }
         }
-        order
+    }
+
+    /// The summary, servers in order of their first connection.
+    pub fn finish(self) -> Summary {
+        let mut servers: Vec<(ConnId, ServerSummary)> = self.servers.into_values().collect();
+        servers.sort_by_key(|(id, _)| *id);
+        Summary {
+            servers: servers.into_iter().map(|(_, s)| s).collect(),
+            ..self.summary
+        }
     }
 }
 
@@ -616,32 +664,24 @@ pub struct AppData {
 }
 
 impl Summary {
-    /// Counts connections by outcome and findings by severity.
+    /// The summary of a whole analysis: every connection with the findings about it.
     pub fn of(connections: &[Connection], findings: &[Finding]) -> Summary {
-        use crate::rules::Severity;
-        let mut s = Summary {
-            connections: connections.len(),
-            ..Summary::default()
-        };
-        for c in connections {
-            if c.tls.is_some() {
-                s.tls_connections += 1;
-            }
-            match c.outcome.status {
-                Status::Completed => s.completed += 1,
-                Status::Failed => s.failed += 1,
-                Status::Incomplete => s.incomplete += 1,
-                Status::NotTls | Status::NoData => {}
-            }
-        }
+        let mut by_conn: std::collections::HashMap<ConnId, Vec<Finding>> =
+            std::collections::HashMap::new();
+        let ids: std::collections::HashSet<ConnId> = connections.iter().map(|c| c.id).collect();
+        let mut b = SummaryBuilder::default();
         for f in findings {
-            match f.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
-                Severity::Info => s.infos += 1,
+            match f.connection {
+                Some(id) if ids.contains(&id) => {
+                    by_conn.entry(id).or_default().push(f.clone());
+                }
+                _ => b.count(std::slice::from_ref(f)),
             }
         }
-        s
+        for c in connections {
+            b.add(c, by_conn.get(&c.id).map_or(&[], Vec::as_slice));
+        }
+        b.finish()
     }
 }
 

@@ -20,7 +20,7 @@ struct Line<'a> {
     findings: Vec<&'a Finding>,
 }
 
-/// Capture-wide findings (no connection) go on a last line of their own.
+/// The summary and the findings that needed every connection go on a last line.
 #[derive(Serialize)]
 struct CaptureLine<'a> {
     schema_version: u32,
@@ -29,38 +29,63 @@ struct CaptureLine<'a> {
     findings: Vec<&'a Finding>,
 }
 
-/// One JSON object per connection per line, then one line for the capture.
-pub fn write_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
-    let name = analysis
-        .capture
-        .files
-        .first()
-        .map(|f| f.name.as_str())
-        .unwrap_or("");
-    let mut by_conn: std::collections::HashMap<_, Vec<&Finding>> = std::collections::HashMap::new();
-    let mut wide = Vec::new();
-    for f in &analysis.findings {
-        match f.connection {
-            Some(id) => by_conn.entry(id).or_default().push(f),
-            None => wide.push(f),
-        }
-    }
-    for c in &analysis.connections {
-        let line = Line {
-            schema_version: SCHEMA_VERSION,
-            capture: name,
-            connection: c,
-            findings: by_conn.remove(&c.id).unwrap_or_default(),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
-    }
+/// One connection's line: the connection and the findings about it.
+pub fn write_connection_line(
+    out: &mut dyn Write,
+    capture: &str,
+    connection: &Connection,
+    findings: Vec<&Finding>,
+) -> io::Result<()> {
+    let line = Line {
+        schema_version: SCHEMA_VERSION,
+        capture,
+        connection,
+        findings,
+    };
+    // Serialize into memory, then one write: serde_json writes token by
+    // token, and through `dyn Write` each token would be a dynamic call.
+    let mut buf = Vec::with_capacity(16 << 10);
+    serde_json::to_writer(&mut buf, &line)?;
+    buf.push(b'\n');
+    out.write_all(&buf)
+}
+
+/// The last line: the summary and the findings that needed every connection
+/// (capture-wide ones, and cross-connection ones naming a connection).
+pub fn write_capture_line(
+    out: &mut dyn Write,
+    capture: &str,
+    summary: &crate::model::Summary,
+    findings: Vec<&Finding>,
+) -> io::Result<()> {
     let line = CaptureLine {
         schema_version: SCHEMA_VERSION,
-        capture: name,
-        summary: &analysis.summary,
-        findings: wide,
+        capture,
+        summary,
+        findings,
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+/// A whole analysis as JSON Lines, laid out as the streaming writer lays it
+/// out: each finding known when its connection ends on that connection's
+/// line, the others on the capture line. Connections in id order.
+pub fn write_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
+    let name = analysis.capture_name();
+    let mut by_conn: std::collections::HashMap<_, Vec<&Finding>> = std::collections::HashMap::new();
+    let mut rest = Vec::new();
+    for f in &analysis.findings {
+        let per_connection =
+            crate::rules::find(&f.rule).is_some_and(|r| r.reports_per_connection());
+        match f.connection {
+            Some(id) if per_connection => by_conn.entry(id).or_default().push(f),
+            _ => rest.push(f),
+        }
+    }
+    for c in &analysis.connections {
+        let findings = by_conn.remove(&c.id).unwrap_or_default();
+        write_connection_line(out, name, c, findings)?;
+    }
+    write_capture_line(out, name, &analysis.summary, rest)
 }

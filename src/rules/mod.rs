@@ -6,7 +6,7 @@
 //! `docs/rules.md` and the tests. Rules read the model, never bytes, and
 //! never print.
 
-use crate::model::{Analysis, Connection};
+use crate::model::{CaptureFacts, Connection};
 use crate::types::{ConnId, FrameNo, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -59,8 +59,27 @@ impl fmt::Display for Severity {
 pub enum Check {
     /// One connection at a time.
     Connection(fn(&Connection, &Context<'_>, &mut Vec<Finding>)),
-    /// All connections of one analysis (cross-connection rules group by key).
-    Capture(fn(&Analysis, &Context<'_>, &mut Vec<Finding>)),
+    /// Across connections: a fresh [`CaptureCheck`] per analysis, fed every
+    /// connection once (in any order), then finished with the capture's facts.
+    Capture(fn() -> Box<dyn CaptureCheck>),
+}
+
+/// The state of a cross-connection rule while connections stream past.
+///
+/// It keeps aggregates (counts, a few ids, per-server groups), never the
+/// connections themselves, so memory follows the number of servers and not
+/// the size of the capture. Findings emitted from `finish` set their own
+/// `evidence.first_ts`: the connections they name are gone by then.
+pub trait CaptureCheck {
+    /// Sees one connection; may already report on it.
+    fn add(&mut self, c: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>);
+    /// Reports what needs all connections, or the capture's own facts.
+    fn finish(self: Box<Self>, capture: &CaptureFacts, cx: &Context<'_>, out: &mut Vec<Finding>);
+    /// True when the findings that name a connection come from `add` (known
+    /// when that connection ends), false when they come from `finish`.
+    fn reports_per_connection(&self) -> bool {
+        false
+    }
 }
 
 /// A rule's declaration: its metadata and its check, in one place.
@@ -81,6 +100,18 @@ pub struct Rule {
     /// Captures in `captures/` where it must stay quiet.
     pub quiet_on: &'static [&'static str],
     pub check: Check,
+}
+
+impl Rule {
+    /// True when this rule's findings about a connection are known as soon as
+    /// that connection ends (JSON Lines put them on its line), false when
+    /// they need every connection (they go on the capture line).
+    pub fn reports_per_connection(&self) -> bool {
+        match self.check {
+            Check::Connection(_) => true,
+            Check::Capture(new) => new().reports_per_connection(),
+        }
+    }
 }
 
 /// Declares a rule constant next to its check (like clippy's `declare_clippy_lint!`).
@@ -180,6 +211,13 @@ impl Finding {
         self
     }
 
+    /// Sets the time of the first evidence frame (for findings emitted after
+    /// their connection is gone; the engine fills it in otherwise).
+    pub fn at(mut self, ts: Option<Timestamp>) -> Self {
+        self.evidence.first_ts = ts;
+        self
+    }
+
     pub fn fact(mut self, f: impl Into<String>) -> Self {
         self.evidence.facts.push(f.into());
         self
@@ -238,44 +276,86 @@ impl Selection {
     }
 }
 
-/// Runs every enabled rule and returns the findings sorted by severity
-/// (errors first), then time, then rule id.
-pub fn run(analysis: &Analysis, cx: &Context<'_>, sel: &Selection) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rule in RULES.iter().filter(|r| sel.enabled(r.id)) {
-        let start = out.len();
-        match rule.check {
-            Check::Connection(f) => {
-                for c in &analysis.connections {
-                    f(c, cx, &mut out);
-                }
+/// Runs the enabled rules over connections as they arrive: per-connection
+/// rules at once, cross-connection rules as aggregates finished at the end.
+pub struct Engine<'a> {
+    cx: &'a Context<'a>,
+    connection: Vec<(&'static Rule, ConnCheck)>,
+    capture: Vec<(&'static Rule, Box<dyn CaptureCheck>)>,
+}
+
+type ConnCheck = fn(&Connection, &Context<'_>, &mut Vec<Finding>);
+
+impl<'a> Engine<'a> {
+    pub fn new(cx: &'a Context<'a>, sel: &Selection) -> Self {
+        let mut e = Engine {
+            cx,
+            connection: Vec::new(),
+            capture: Vec::new(),
+        };
+        for rule in RULES.iter().copied().filter(|r| sel.enabled(r.id)) {
+            match rule.check {
+                Check::Connection(f) => e.connection.push((rule, f)),
+                Check::Capture(new) => e.capture.push((rule, new())),
             }
-            Check::Capture(f) => f(analysis, cx, &mut out),
         }
-        debug_assert!(
-            out.get(start..)
-                .unwrap_or_default()
-                .iter()
-                .all(|f| f.rule == rule.id),
-            "rule {} emitted a foreign id",
-            rule.id
-        );
+        e
     }
-    for f in &mut out {
-        if f.evidence.first_ts.is_none() {
-            f.evidence.first_ts = f
-                .evidence
-                .frames
-                .first()
-                .and_then(|n| analysis.frame_time(f.connection, *n));
+
+    /// The findings about one connection known from it alone, sorted; the
+    /// cross-connection rules remember what they need of it.
+    pub fn connection(&mut self, c: &Connection) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (rule, f) in &self.connection {
+            let start = out.len();
+            f(c, self.cx, &mut out);
+            check_ids(rule, &out, start);
         }
+        for (rule, state) in &mut self.capture {
+            let start = out.len();
+            state.add(c, self.cx, &mut out);
+            check_ids(rule, &out, start);
+        }
+        for f in &mut out {
+            if f.evidence.first_ts.is_none() && f.connection == Some(c.id) {
+                f.evidence.first_ts = f.evidence.frames.first().and_then(|n| c.frame_time(*n));
+            }
+        }
+        sort(&mut out);
+        out
     }
-    out.sort_by(|a, b| {
+
+    /// The findings that needed every connection, sorted.
+    pub fn finish(self, capture: &CaptureFacts) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (rule, state) in self.capture {
+            let start = out.len();
+            state.finish(capture, self.cx, &mut out);
+            check_ids(rule, &out, start);
+        }
+        sort(&mut out);
+        out
+    }
+}
+
+fn check_ids(rule: &Rule, out: &[Finding], start: usize) {
+    debug_assert!(
+        out.get(start..)
+            .unwrap_or_default()
+            .iter()
+            .all(|f| f.rule == rule.id),
+        "rule {} emitted a foreign id",
+        rule.id
+    );
+}
+
+/// The report order: severity (errors first), then time, connection, rule id.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.evidence.first_ts.cmp(&b.evidence.first_ts))
             .then_with(|| a.connection.cmp(&b.connection))
             .then_with(|| a.rule.cmp(&b.rule))
     });
-    out
 }

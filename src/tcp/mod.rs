@@ -17,7 +17,7 @@ mod reassembly;
 mod table;
 
 pub use reassembly::{CONFLICT_WINDOW, MAX_RECORDS};
-pub use table::{ConnTable, REUSE_AFTER_SECS, TLS_PORTS};
+pub use table::{ConnTable, LINGER_SECS, REUSE_AFTER_SECS, TLS_PORTS};
 
 /// What the consumer wants next from one direction of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +149,11 @@ pub trait StreamSink {
     ) -> Interest;
     /// Bytes at `offset..offset+len` in `dir` are missing; delivery resumes after them.
     fn on_gap(&mut self, id: ConnId, gap: &Gap);
+    /// No more bytes will come in either direction (FIN both ways with
+    /// everything before them delivered, or a RST with nothing left
+    /// buffered). The connection stays open a little longer for late
+    /// segments, but a sink can release its per-stream state now.
+    fn on_finished(&mut self, _id: ConnId) {}
     /// The connection ended or the capture ended; this is the last call for `id`.
     fn on_close(&mut self, conn: TcpConnection);
 }
@@ -188,4 +193,7 @@ pub struct TcpStats {
     pub open: usize,
     /// Most connections ever in the table at once (never above the cap).
     pub peak_open: usize,
+    /// Segments that arrived after their connection was closed with both
+    /// FINs acknowledged (retransmissions), recognised and dropped.
+    pub late_segments: u64,
 }

@@ -150,6 +150,28 @@ impl Half {
         self.fin.is_some()
     }
 
+    /// Everything up to the FIN was delivered (or counted): no more bytes
+    /// can come in this direction.
+    pub fn complete(&self) -> bool {
+        self.fin.is_some_and(|(off, _)| self.next >= off) && self.ooo.is_empty()
+    }
+
+    /// The peer acknowledged the FIN (which takes one sequence number).
+    pub fn fin_acked(&self) -> bool {
+        matches!((self.fin, self.acked), (Some((f, _)), Some((a, _))) if a > f)
+    }
+
+    /// Nothing is waiting for an earlier segment.
+    pub fn nothing_buffered(&self) -> bool {
+        self.ooo.is_empty()
+    }
+
+    /// Frees the buffers kept for overlap checks, once the stream is over.
+    pub fn release(&mut self) {
+        self.tail = VecDeque::new();
+        self.tail_frames = VecDeque::new();
+    }
+
     /// Stream offset of `seq`, unwrapped to the value closest to `next`.
     pub fn offset_of(&self, seq: u32) -> Option<i64> {
         let rel = seq.wrapping_sub(self.base?);

@@ -9,10 +9,19 @@
 //!   [`TLS_PORTS`]) is the server, and failing that the lower port, and on a
 //!   tie the destination of the first segment ([`RoleBasis::PortGuess`]).
 //! - Closing is lazy: a connection that ended (RST, or FIN in both
-//!   directions) stays in the table so late retransmissions and the final ACK
-//!   land in it instead of opening a spurious connection. It is closed
-//!   (`on_close`) when a new SYN reuses its 4-tuple, when the cap evicts it
-//!   (its `end` stays `Fin`/`Rst`), or at `finish`.
+//!   directions) stays in the table for [`LINGER_SECS`] of capture time so
+//!   late retransmissions and the final ACK land in it instead of opening a
+//!   spurious connection. It is closed (`on_close`) when that time has passed
+//!   (checked as later segments arrive), when a new SYN reuses its 4-tuple,
+//!   when the cap evicts it (its `end` stays `Fin`/`Rst`), or at `finish`.
+//!   A connection whose FINs were both acknowledged expects nothing more:
+//!   it is closed at once and leaves a small tombstone of its 4-tuple for
+//!   [`LINGER_SECS`], so a retransmitted FIN or ACK after that is recognised
+//!   and dropped (`late_segments`) instead of opening a spurious connection;
+//!   a SYN on that 4-tuple opens a new one. When no more bytes can come (FIN both ways with everything before them
+//!   delivered, or a RST with nothing buffered) the sink hears `on_finished`
+//!   and the overlap-check buffers are freed, so a lingering connection is
+//!   small; memory follows the connections in flight, not the capture.
 //! - Port reuse: a SYN after a RST (even with the same ISN, as stacks that
 //!   retry do), or a SYN with a new ISN, opens a new connection on the same
 //!   4-tuple when the existing one ended, never saw a SYN (mid-stream), or saw
@@ -40,6 +49,10 @@ pub const TLS_PORTS: [u16; 16] = [
 /// a new connection (about twice the usual maximum segment lifetime).
 pub const REUSE_AFTER_SECS: f64 = 60.0;
 
+/// Seconds of capture time an ended connection stays in the table for late
+/// segments (retransmitted FINs and final ACKs come within a few RTOs).
+pub const LINGER_SECS: f64 = 5.0;
+
 /// A 4-tuple with its two endpoints in a fixed order, so both directions match.
 type Key = (SocketAddr, SocketAddr);
 
@@ -57,6 +70,8 @@ struct Conn {
     syn_ts: Option<Timestamp>,
     /// Activity counter value of the last segment (for the LRU queue).
     tick: u64,
+    /// `on_finished` was sent: no more bytes will be delivered.
+    finished: bool,
 }
 
 /// Why a connection leaves the table; gives its `end` if none was seen.
@@ -77,6 +92,13 @@ pub struct ConnTable {
     /// Least recently active first; entries whose tick no longer matches the
     /// connection's are stale and skipped (lazy deletion, compacted).
     lru: VecDeque<(u64, usize)>,
+    /// Connections that ended, oldest first: when, slot, id (stale entries,
+    /// whose slot holds another connection by now, are skipped).
+    ended: VecDeque<(Timestamp, usize, ConnId)>,
+    /// 4-tuples of connections closed after both FINs were acknowledged:
+    /// when, for [`LINGER_SECS`]; `tomb_order` expires them oldest first.
+    tombs: HashMap<Key, Timestamp>,
+    tomb_order: VecDeque<(Timestamp, Key)>,
     tick: u64,
     next_id: u32,
     stats: TcpStats,
@@ -91,6 +113,9 @@ impl ConnTable {
             slots: Vec::new(),
             free: Vec::new(),
             lru: VecDeque::new(),
+            ended: VecDeque::new(),
+            tombs: HashMap::new(),
+            tomb_order: VecDeque::new(),
             tick: 0,
             next_id: 1,
             stats: TcpStats::default(),
@@ -105,8 +130,16 @@ impl ConnTable {
     /// Takes the next segment in capture order.
     pub fn process<S: StreamSink>(&mut self, seg: &Segment<'_>, sink: &mut S) {
         self.stats.segments += 1;
+        self.close_lingering(seg.ts, sink);
         let key = key_of(seg.src, seg.dst);
         let mut slot = self.index.get(&key).copied();
+        if slot.is_none() && self.tombs.contains_key(&key) {
+            if !seg.flags.syn {
+                self.stats.late_segments += 1;
+                return;
+            }
+            self.tombs.remove(&key);
+        }
         if let Some(s) = slot
             && self.conn(s).is_some_and(|c| c.is_new_syn(seg))
         {
@@ -121,7 +154,69 @@ impl ConnTable {
         self.touch(slot);
         let max_ooo = self.limits.max_ooo_bytes;
         if let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+            let was_finished = conn.finished;
             conn.handle(seg, max_ooo, sink);
+            if !was_finished && conn.is_finished() {
+                conn.finished = true;
+                for h in &mut conn.halves {
+                    h.release();
+                }
+                sink.on_finished(conn.info.id);
+                self.ended.push_back((seg.ts, slot, conn.info.id));
+            }
+            // Both FINs acknowledged: nothing more is expected (a late segment
+            // would be a retransmission of something already seen).
+            if conn.finished && !conn.rst_seen && conn.halves.iter().all(Half::fin_acked) {
+                self.close_slot(slot, CloseWhy::Finish, sink);
+                self.bury(key, seg.ts);
+            }
+        }
+    }
+
+    /// Leaves a tombstone for a connection closed with nothing more expected.
+    fn bury(&mut self, key: Key, now: Timestamp) {
+        self.tombs.insert(key, now);
+        self.tomb_order.push_back((now, key));
+        // Bounded like the table itself, whatever the timestamps do.
+        while self.tomb_order.len() > self.limits.max_connections.max(1) {
+            if let Some((at, k)) = self.tomb_order.pop_front()
+                && self.tombs.get(&k) == Some(&at)
+            {
+                self.tombs.remove(&k);
+            }
+        }
+    }
+
+    /// Closes the connections that ended more than [`LINGER_SECS`] before
+    /// `now`, and forgets tombstones as old.
+    fn close_lingering<S: StreamSink>(&mut self, now: Timestamp, sink: &mut S) {
+        while let Some(&(at, key)) = self.tomb_order.front() {
+            if now.since(at) < LINGER_SECS {
+                break;
+            }
+            self.tomb_order.pop_front();
+            if self.tombs.get(&key) == Some(&at) {
+                self.tombs.remove(&key);
+            }
+        }
+        while let Some(&(at, slot, id)) = self.ended.front() {
+            if now.since(at) < LINGER_SECS {
+                break;
+            }
+            self.ended.pop_front();
+            if self.conn(slot).is_some_and(|c| c.info.id == id) {
+                self.close_slot(slot, CloseWhy::Finish, sink);
+            }
+        }
+        // Timestamps that stand still (or go back) leave stale entries: compact.
+        if self.ended.len() > 2 * self.index.len() + 64 {
+            let slots = &self.slots;
+            self.ended.retain(|&(_, s, id)| {
+                slots
+                    .get(s)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.info.id == id)
+            });
         }
     }
 
@@ -137,6 +232,7 @@ impl ConnTable {
             self.close_slot(slot, CloseWhy::Finish, sink);
         }
         self.lru.clear();
+        self.ended.clear();
     }
 
     fn conn(&self, slot: usize) -> Option<&Conn> {
@@ -239,6 +335,16 @@ fn roles(seg: &Segment<'_>) -> (SocketAddr, SocketAddr, RoleBasis) {
 }
 
 impl Conn {
+    /// No more bytes can come: FIN both ways with everything delivered, or a
+    /// RST with nothing waiting for a hole.
+    fn is_finished(&self) -> bool {
+        if self.rst_seen {
+            self.halves.iter().all(Half::nothing_buffered)
+        } else {
+            self.halves.iter().all(Half::complete)
+        }
+    }
+
     fn new(id: ConnId, seg: &Segment<'_>) -> Conn {
         let (client, server, role_basis) = roles(seg);
         let info = TcpConnection {
@@ -271,6 +377,7 @@ impl Conn {
             client_isn: None,
             syn_ts: None,
             tick: 0,
+            finished: false,
         }
     }
 

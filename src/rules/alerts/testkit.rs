@@ -152,10 +152,7 @@ pub fn run_conn_opts(
 }
 
 /// Runs a capture-wide check.
-pub fn run_capture(
-    f: fn(&Analysis, &Context<'_>, &mut Vec<Finding>),
-    a: &Analysis,
-) -> Vec<Finding> {
+pub fn run_capture(new: fn() -> Box<dyn crate::rules::CaptureCheck>, a: &Analysis) -> Vec<Finding> {
     let opts = RuleOptions::default();
     let cx = Context {
         options: &opts,
@@ -163,7 +160,12 @@ pub fn run_capture(
         crls: &[],
     };
     let mut out = vec![];
-    f(a, &cx, &mut out);
+    let mut state = new();
+    for c in &a.connections {
+        state.add(c, &cx, &mut out);
+    }
+    state.finish(&a.capture, &cx, &mut out);
+    crate::rules::sort(&mut out);
     out
 }
 

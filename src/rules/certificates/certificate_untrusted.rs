@@ -9,7 +9,7 @@
 //! missing certificate is an intermediate or an untrusted root cannot be
 //! told from the wire.
 use super::common::{answered, by_role, chains, frames_of, name, rejection, usage};
-use crate::certs::{ChainEnd, Verdict, analyze_chain};
+use crate::certs::{ChainEnd, Verdict, chain_report};
 use crate::model::Connection;
 use crate::rules::{Context, Finding};
 use crate::types::Side;
@@ -48,7 +48,7 @@ fn run(conn: &Connection, cx: &Context<'_>, side: Side, out: &mut Vec<Finding>) 
         }
         let verdict = trust.verify(&ders, chain.ts, usage(s), &[]);
         let what = match &verdict {
-            Verdict::UnknownIssuer => match analyze_chain(&ders).end {
+            Verdict::UnknownIssuer => match chain_report(&ders).end {
                 ChainEnd::IssuerNotSent { index, .. } => format!(
                     "no path to a trust anchor of the bundle (the issuer of {} was neither sent nor in the bundle)",
                     chain

@@ -10,7 +10,7 @@
 use super::common::{
     answered, by_role, chains, frames_of, issuer_name, name, position, rejection, same_dn,
 };
-use crate::certs::{ChainEnd, analyze_chain};
+use crate::certs::{ChainEnd, chain_report};
 use crate::model::{Chain, Connection, Tls};
 use crate::rules::{Context, Finding};
 use crate::types::Side;
@@ -66,7 +66,7 @@ fn missing_issuer(
     if ders.is_empty() || ders.iter().any(|d| d.is_empty()) {
         return None;
     }
-    let report = analyze_chain(&ders);
+    let report = chain_report(&ders);
     let ChainEnd::IssuerNotSent { index, .. } = report.end else {
         return None;
     };

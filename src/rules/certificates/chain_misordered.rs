@@ -1,7 +1,7 @@
 //! client-chain-misordered / server-chain-misordered: the certificates link,
 //! but not in sending order, or unrelated certificates ride along.
 use super::common::{answered, by_role, chains, frames_of, name, rejection};
-use crate::certs::analyze_chain;
+use crate::certs::chain_report;
 use crate::model::Connection;
 use crate::rules::{Context, Finding};
 use crate::types::Side;
@@ -34,7 +34,7 @@ fn run(conn: &Connection, _cx: &Context<'_>, side: Side, out: &mut Vec<Finding>)
         if ders.len() < 2 || ders.iter().any(|d| d.is_empty()) {
             continue;
         }
-        let report = analyze_chain(&ders);
+        let report = chain_report(&ders);
         if !report.misordered && report.unrelated.is_empty() {
             continue;
         }

@@ -1,11 +1,11 @@
 //! fallback-retry: a client retries after a failure with a lower version or
 //! fewer cipher suites (same client IP, same server, within 60 s).
-use crate::model::{Analysis, ClientOffer, Connection};
-use crate::rules::cross::server_keys;
+use crate::model::{CaptureFacts, ClientOffer, Connection};
 use crate::rules::transport::facts::{max_offered, real_suites, version_label, version_rank};
-use crate::rules::{Context, Finding};
+use crate::rules::{CaptureCheck, Context, Finding};
+use crate::types::{ConnId, Timestamp};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 declare_rule! {
     FALLBACK_RETRY {
@@ -22,22 +22,53 @@ declare_rule! {
 
 const WINDOW_SECS: f64 = 60.0;
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let keys = server_keys(a);
-    // The last connection seen per (client IP, server): one pass, in capture order.
-    let mut last: HashMap<(IpAddr, &str), &Connection> = HashMap::new();
-    for (c, key) in a.connections.iter().zip(&keys) {
-        let Some(offer) = c.tls.as_ref().and_then(|t| t.client_hello.as_ref()) else {
-            continue;
+fn check() -> Box<dyn CaptureCheck> {
+    Box::<Retries>::default()
+}
+
+/// The last failed attempt of each client at each server address, for
+/// [`WINDOW_SECS`]: a later connection that succeeds or is not weaker clears
+/// it, and old attempts are pruned, so this follows the failures in flight.
+#[derive(Default)]
+struct Retries {
+    last_failed: HashMap<(IpAddr, SocketAddr), Attempt>,
+    added: u64,
+}
+
+struct Attempt {
+    id: ConnId,
+    client: SocketAddr,
+    sni: Option<String>,
+    key: String,
+    last_ts: Timestamp,
+    reason: String,
+    offer: ClientOffer,
+    offer_ts: Option<Timestamp>,
+}
+
+impl CaptureCheck for Retries {
+    fn add(&mut self, c: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some(t) = c.tls.as_ref() else { return };
+        let Some(offer) = t.client_hello.as_ref() else {
+            return;
         };
-        let slot = (c.client.ip(), key.as_str());
-        if let Some(prev) = last.get(&slot).copied()
-            && prev.failed()
+        self.added += 1;
+        if self.added.is_multiple_of(4096) {
+            self.last_failed
+                .retain(|_, a| c.first_ts.since(a.last_ts) <= WINDOW_SECS);
+        }
+        let slot = (c.client.ip(), c.server);
+        if let Some(prev) = self.last_failed.remove(&slot)
+            && (prev.sni.is_none() || t.sni.is_none() || prev.sni == t.sni)
             && c.first_ts.since(prev.last_ts) <= WINDOW_SECS
-            && let Some(prev_offer) = prev.tls.as_ref().and_then(|t| t.client_hello.as_ref())
-            && let Some(weaker) = weaker(prev_offer, offer)
+            && let Some(weaker) = weaker(&prev.offer, offer)
         {
-            let reason = prev.outcome.reason.trim_end_matches('.');
+            let key = if t.sni.is_some() {
+                c.server_key()
+            } else {
+                prev.key
+            };
+            let reason = prev.reason.trim_end_matches('.');
             out.push(
                 Finding::new(
                     &FALLBACK_RETRY,
@@ -51,18 +82,44 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
                         c.first_ts.since(prev.last_ts).max(0.0),
                         c.id,
                         offer.frame,
-                        prev_offer.frame
+                        prev.offer.frame
                     ),
                 )
-                .frames([prev_offer.frame, offer.frame])
-                .fact(format!("failed attempt: connection {} (frame {})", prev.id, prev_offer.frame)),
+                .frames([prev.offer.frame, offer.frame])
+                .at(prev.offer_ts)
+                .fact(format!("failed attempt: connection {} (frame {})", prev.id, prev.offer.frame)),
             );
         }
-        last.insert(slot, c);
+        if c.failed() {
+            self.last_failed.insert(
+                slot,
+                Attempt {
+                    id: c.id,
+                    client: c.client,
+                    sni: t.sni.clone(),
+                    key: c.server_key(),
+                    last_ts: c.last_ts,
+                    reason: c.outcome.reason.clone(),
+                    offer: offer.clone(),
+                    offer_ts: c.frame_time(offer.frame),
+                },
+            );
+        }
+    }
+
+    fn finish(
+        self: Box<Self>,
+        _capture: &CaptureFacts,
+        _cx: &Context<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    fn reports_per_connection(&self) -> bool {
+        true
     }
 }
 
-/// How `retry` is weaker than `first`, if it is.
 fn weaker(first: &ClientOffer, retry: &ClientOffer) -> Option<String> {
     let (a, b) = (max_offered(first)?, max_offered(retry)?);
     if version_rank(b.id) < version_rank(a.id) {

@@ -1,9 +1,10 @@
 //! intermittent-failure: the same server both succeeds and fails; what differs.
-use crate::model::{Analysis, Connection, Status};
-use crate::rules::cross::server_keys;
+use crate::model::{CaptureFacts, Connection, Status};
+use crate::rules::cross::{ByServer, Merge, SmallestIds};
 use crate::rules::transport::facts::{max_offered, version_label};
-use crate::rules::{Context, Finding};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::rules::{CaptureCheck, Context, Finding};
+use crate::types::{ConnId, FrameNo, Timestamp};
+use std::collections::BTreeSet;
 
 declare_rule! {
     INTERMITTENT_FAILURE {
@@ -75,80 +76,155 @@ const ATTRIBUTES: &[Attr] = &[
     }),
 ];
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let keys = server_keys(a);
-    let mut groups: BTreeMap<&str, (Vec<&Connection>, Vec<&Connection>)> = BTreeMap::new();
-    for (c, key) in a.connections.iter().zip(&keys) {
-        if c.tls.as_ref().is_none_or(|t| t.client_hello.is_none()) {
-            continue;
-        }
-        let g = groups.entry(key.as_str()).or_default();
-        match c.outcome.status {
-            Status::Completed => g.0.push(c),
-            Status::Failed => g.1.push(c),
-            _ => {}
-        }
-    }
-    for (key, (ok, failed)) in groups {
-        let Some(first_fail) = failed.first() else {
-            continue;
-        };
-        if ok.is_empty() {
-            continue;
-        }
-        let diffs = differences(&ok, &failed);
-        let reason = first_fail.outcome.reason.trim_end_matches('.');
-        let summary = if diffs.is_empty() {
-            "No recorded attribute (server address, versions, cipher suite, client fingerprint, SNI, certificate) separates the two groups; the cause varies inside the servers or the network.".to_string()
+fn check() -> Box<dyn CaptureCheck> {
+    Box::<ByServer<Outcomes>>::default()
+}
+
+/// One server's completed and failed connections, with the values each
+/// attribute took in either group.
+#[derive(Default)]
+struct Outcomes {
+    ok: SmallestIds,
+    failed: SmallestIds,
+    /// The failed connection with the lowest id: id, first frame, its time, reason.
+    first_fail: Option<(ConnId, FrameNo, Timestamp, String)>,
+    /// Per attribute of [`ATTRIBUTES`]: values among working and failing connections.
+    values: Vec<(Values, Values)>,
+}
+
+/// The distinct values of one attribute in one group, up to [`MAX_VALUES`];
+/// past that the attribute can no longer separate the groups.
+#[derive(Default)]
+struct Values {
+    set: BTreeSet<String>,
+    overflow: bool,
+}
+
+const MAX_VALUES: usize = 64;
+
+impl Values {
+    fn insert(&mut self, v: String) {
+        if self.set.len() < MAX_VALUES || self.set.contains(&v) {
+            self.set.insert(v);
         } else {
-            format!("What separates them: {}.", diffs.join("; "))
-        };
-        let mut f = Finding::new(
-            &INTERMITTENT_FAILURE,
-            Some(first_fail.id),
-            format!(
-                "{key}: {} of {} connections failed",
-                failed.len(),
-                ok.len() + failed.len()
-            ),
-            format!(
-                "Connections to {key}: {} completed ({}), {} failed ({}){}. {summary}",
-                ok.len(),
-                ids(&ok),
-                failed.len(),
-                ids(&failed),
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!("; the first failure: {reason}")
-                }
-            ),
-        )
-        .frames([first_fail.first_frame]);
-        for d in diffs {
-            f = f.fact(d);
+            self.overflow = true;
         }
-        out.push(f);
+    }
+
+    fn merge(&mut self, other: Values) {
+        self.overflow |= other.overflow;
+        for v in other.set {
+            self.insert(v);
+        }
     }
 }
 
-fn ids(conns: &[&Connection]) -> String {
-    let mut s: Vec<String> = conns.iter().take(10).map(|c| c.id.to_string()).collect();
-    if conns.len() > 10 {
-        s.push("…".into());
+impl Merge for Outcomes {
+    fn merge(&mut self, other: Self) {
+        self.ok.merge(other.ok);
+        self.failed.merge(other.failed);
+        if let Some(f) = other.first_fail
+            && self.first_fail.as_ref().is_none_or(|mine| f.0 < mine.0)
+        {
+            self.first_fail = Some(f);
+        }
+        if self.values.is_empty() {
+            self.values = other.values;
+        } else {
+            for ((good, bad), (og, ob)) in self.values.iter_mut().zip(other.values) {
+                good.merge(og);
+                bad.merge(ob);
+            }
+        }
     }
-    s.join(", ")
 }
 
-/// Attributes whose value sets do not overlap between the two groups.
-fn differences(ok: &[&Connection], failed: &[&Connection]) -> Vec<String> {
+impl CaptureCheck for ByServer<Outcomes> {
+    fn add(&mut self, c: &Connection, _cx: &Context<'_>, _out: &mut Vec<Finding>) {
+        if c.tls.as_ref().is_none_or(|t| t.client_hello.is_none()) {
+            return;
+        }
+        let failed = match c.outcome.status {
+            Status::Completed => false,
+            Status::Failed => true,
+            _ => return,
+        };
+        let g = self.group(c);
+        if g.values.is_empty() {
+            g.values = ATTRIBUTES.iter().map(|_| Default::default()).collect();
+        }
+        for ((_, get), (good, bad)) in ATTRIBUTES.iter().zip(g.values.iter_mut()) {
+            if failed { bad } else { good }.insert(get(c));
+        }
+        if !failed {
+            g.ok.push(c.id);
+            return;
+        }
+        g.failed.push(c.id);
+        if g.first_fail.as_ref().is_none_or(|f| c.id < f.0) {
+            g.first_fail = Some((c.id, c.first_frame, c.first_ts, c.outcome.reason.clone()));
+        }
+    }
+
+    fn finish(self: Box<Self>, _capture: &CaptureFacts, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for (key, g) in (*self).finish() {
+            let Some((fail_id, fail_frame, fail_ts, reason)) = &g.first_fail else {
+                continue;
+            };
+            if g.ok.len() == 0 {
+                continue;
+            }
+            let diffs = differences(&g.values);
+            let reason = reason.trim_end_matches('.');
+            let summary = if diffs.is_empty() {
+                "No recorded attribute (server address, versions, cipher suite, client fingerprint, SNI, certificate) separates the two groups; the cause varies inside the servers or the network.".to_string()
+            } else {
+                format!("What separates them: {}.", diffs.join("; "))
+            };
+            let mut f = Finding::new(
+                &INTERMITTENT_FAILURE,
+                Some(*fail_id),
+                format!(
+                    "{key}: {} of {} connections failed",
+                    g.failed.len(),
+                    g.ok.len() + g.failed.len()
+                ),
+                format!(
+                    "Connections to {key}: {} completed ({}), {} failed ({}){}. {summary}",
+                    g.ok.len(),
+                    g.ok,
+                    g.failed.len(),
+                    g.failed,
+                    if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; the first failure: {reason}")
+                    }
+                ),
+            )
+            .frames([*fail_frame])
+            .at(Some(*fail_ts));
+            for d in diffs {
+                f = f.fact(d);
+            }
+            out.push(f);
+        }
+    }
+}
+
+fn differences(values: &[(Values, Values)]) -> Vec<String> {
     ATTRIBUTES
         .iter()
-        .filter_map(|(name, get)| {
-            let good: BTreeSet<String> = ok.iter().map(|c| get(c)).collect();
-            let bad: BTreeSet<String> = failed.iter().map(|c| get(c)).collect();
-            good.is_disjoint(&bad)
-                .then(|| format!("{name}: working {} vs failing {}", join(&good), join(&bad)))
+        .zip(values)
+        .filter(|(_, (good, bad))| {
+            !good.overflow && !bad.overflow && good.set.is_disjoint(&bad.set)
+        })
+        .map(|((name, _), (good, bad))| {
+            format!(
+                "{name}: working {} vs failing {}",
+                join(&good.set),
+                join(&bad.set)
+            )
         })
         .collect()
 }

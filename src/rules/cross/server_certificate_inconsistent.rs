@@ -1,11 +1,13 @@
 //! server-certificate-inconsistent: one server name presents different
 //! certificates within one capture.
 use crate::certs::CertSummary;
-use crate::model::{Analysis, Connection};
-use crate::rules::cross::server_keys;
-use crate::rules::{Context, Finding};
-use crate::types::Timestamp;
-use std::collections::BTreeMap;
+use crate::model::{CaptureFacts, Connection};
+use crate::rules::cross::{ByServer, Merge, SmallestIds};
+use crate::rules::{CaptureCheck, Context, Finding};
+use crate::types::{ConnId, FrameNo, Timestamp};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 declare_rule! {
     SERVER_CERTIFICATE_INCONSISTENT {
@@ -20,73 +22,101 @@ declare_rule! {
     }
 }
 
-struct Variant<'a> {
-    cert: &'a CertSummary,
-    conns: Vec<&'a Connection>,
+fn check() -> Box<dyn CaptureCheck> {
+    Box::<ByServer<Variants>>::default()
 }
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let keys = server_keys(a);
-    let mut groups: BTreeMap<&str, Vec<Variant<'_>>> = BTreeMap::new();
-    for (c, key) in a.connections.iter().zip(&keys) {
-        let Some(leaf) = c
-            .tls
-            .as_ref()
-            .and_then(|t| t.server_certificates.as_ref())
-            .and_then(|ch| ch.leaf())
-        else {
-            continue;
-        };
-        let variants = groups.entry(key.as_str()).or_default();
-        match variants.iter_mut().find(|v| v.cert.sha256 == leaf.sha256) {
-            Some(v) => v.conns.push(c),
-            None => variants.push(Variant {
-                cert: leaf,
-                conns: vec![c],
-            }),
+/// The distinct leaf certificates one server presented.
+#[derive(Default)]
+struct Variants(Vec<Variant>);
+
+struct Variant {
+    cert: Arc<CertSummary>,
+    conns: SmallestIds,
+    /// Server addresses that presented it (at most [`MAX_SERVERS`]).
+    servers: BTreeSet<SocketAddr>,
+    /// The lowest connection id with it: its start, and its Certificate message.
+    first: (ConnId, Timestamp, FrameNo, Timestamp),
+}
+
+const MAX_SERVERS: usize = 16;
+
+impl Variant {
+    fn merge(&mut self, other: Variant) {
+        self.conns.merge(other.conns);
+        for s in other.servers {
+            if self.servers.len() < MAX_SERVERS {
+                self.servers.insert(s);
+            }
         }
-    }
-    for (key, mut variants) in groups {
-        if variants.len() < 2 {
-            continue;
+        if other.first.0 < self.first.0 {
+            self.first = other.first;
         }
-        variants.sort_by_key(|v| std::cmp::Reverse(v.conns.len()));
-        let Some(odd) = variants.last() else { continue };
-        let Some(first_odd) = odd.conns.first() else {
-            continue;
-        };
-        let at = first_odd
-            .tls
-            .as_ref()
-            .and_then(|t| t.server_certificates.as_ref())
-            .map(|c| c.frame);
-        let lines: Vec<String> = variants
-            .iter()
-            .map(|v| describe(v, first_odd.first_ts))
-            .collect();
-        let mut f = Finding::new(
-            &SERVER_CERTIFICATE_INCONSISTENT,
-            Some(first_odd.id),
-            format!("{key} presented {} different certificates", variants.len()),
-            format!(
-                "Connections to {key} received {} different server certificates in this capture: {}. Clients may succeed or fail depending on which one they get.",
-                variants.len(),
-                lines.join("; ")
-            ),
-        )
-        .frames(at);
-        for l in lines {
-            f = f.fact(l);
-        }
-        out.push(f);
     }
 }
 
-fn describe(v: &Variant<'_>, when: Timestamp) -> String {
-    let c = v.cert;
-    let mut servers: Vec<String> = v.conns.iter().map(|c| c.server.to_string()).collect();
-    servers.sort();
-    servers.dedup();
+impl Merge for Variants {
+    fn merge(&mut self, other: Self) {
+        for v in other.0 {
+            match self.0.iter_mut().find(|x| x.cert.sha256 == v.cert.sha256) {
+                Some(x) => x.merge(v),
+                None => self.0.push(v),
+            }
+        }
+    }
+}
+
+impl CaptureCheck for ByServer<Variants> {
+    fn add(&mut self, c: &Connection, _cx: &Context<'_>, _out: &mut Vec<Finding>) {
+        let Some(chain) = c.tls.as_ref().and_then(|t| t.server_certificates.as_ref()) else {
+            return;
+        };
+        let Some(leaf) = chain.certificates.first() else {
+            return;
+        };
+        let mut conns = SmallestIds::default();
+        conns.push(c.id);
+        let v = Variant {
+            cert: leaf.summary.clone(),
+            conns,
+            servers: BTreeSet::from([c.server]),
+            first: (c.id, c.first_ts, chain.frame, chain.ts),
+        };
+        self.group(c).merge(Variants(vec![v]));
+    }
+
+    fn finish(self: Box<Self>, _capture: &CaptureFacts, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for (key, Variants(mut variants)) in (*self).finish() {
+            if variants.len() < 2 {
+                continue;
+            }
+            variants.sort_by_key(|v| (std::cmp::Reverse(v.conns.len()), v.first.0));
+            let Some(odd) = variants.last() else { continue };
+            let (odd_id, odd_start, cert_frame, cert_ts) = odd.first;
+            let lines: Vec<String> = variants.iter().map(|v| describe(v, odd_start)).collect();
+            let mut f = Finding::new(
+                &SERVER_CERTIFICATE_INCONSISTENT,
+                Some(odd_id),
+                format!("{key} presented {} different certificates", variants.len()),
+                format!(
+                    "Connections to {key} received {} different server certificates in this capture: {}. Clients may succeed or fail depending on which one they get.",
+                    variants.len(),
+                    lines.join("; ")
+                ),
+            )
+            .frames([cert_frame])
+            .at(Some(cert_ts));
+            for l in lines {
+                f = f.fact(l);
+            }
+            out.push(f);
+        }
+    }
+}
+
+fn describe(v: &Variant, when: Timestamp) -> String {
+    let c = &v.cert;
+    let servers: Vec<String> = v.servers.iter().map(ToString::to_string).collect();
     let expiry = match c.not_after {
         Some(t) if t < when => format!("expired {}", t.human()),
         Some(t) => format!("valid until {}", t.human()),
@@ -97,11 +127,7 @@ fn describe(v: &Variant<'_>, when: Timestamp) -> String {
         c.subject_cn.clone().unwrap_or_else(|| c.subject.clone()),
         c.serial,
         c.sha256.get(..16).unwrap_or(&c.sha256),
-        v.conns
-            .iter()
-            .map(|c| c.id.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        v.conns,
         servers.join(", ")
     )
 }

@@ -1,9 +1,10 @@
 //! mutual-tls-summary: per server, how client certificates were requested
 //! and answered across the capture.
 use super::client_certificate_issuer_not_accepted::chain_accepted;
-use crate::model::{Analysis, Connection};
+use crate::model::{CaptureFacts, Connection};
 use crate::rules::certificates::common::issuer_name;
-use crate::rules::{Context, Finding};
+use crate::rules::{CaptureCheck, Context, Finding};
+use crate::types::{ConnId, FrameNo, Timestamp};
 use std::collections::BTreeMap;
 
 declare_rule! {
@@ -19,9 +20,18 @@ declare_rule! {
     }
 }
 
+fn check() -> Box<dyn CaptureCheck> {
+    Box::<Servers>::default()
+}
+
+/// Per server key (SNI:port, else address:port).
 #[derive(Default)]
-struct Server<'a> {
-    first: Option<&'a Connection>,
+struct Servers(BTreeMap<String, Server>);
+
+#[derive(Default)]
+struct Server {
+    /// The lowest connection id seen (the finding points at it).
+    first: Option<ConnId>,
     tls_connections: usize,
     requested: usize,
     ca_lists: Vec<Vec<String>>,
@@ -29,27 +39,32 @@ struct Server<'a> {
     sent_empty: usize,
     accepted: usize,
     issuers: BTreeMap<String, usize>,
-    frames: Vec<crate::types::FrameNo>,
+    /// The earliest CertificateRequest frames and their times.
+    frames: Vec<(FrameNo, Option<Timestamp>)>,
 }
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let mut servers: BTreeMap<String, Server<'_>> = BTreeMap::new();
-    for c in &a.connections {
+impl CaptureCheck for Servers {
+    fn add(&mut self, c: &Connection, _cx: &Context<'_>, _out: &mut Vec<Finding>) {
         let Some(t) = c.tls.as_ref().filter(|t| t.server_hello.is_some()) else {
-            continue;
+            return;
         };
-        let s = servers.entry(c.server_key()).or_default();
-        s.first.get_or_insert(c);
+        let s = self.0.entry(c.server_key()).or_default();
+        if s.first.is_none_or(|f| c.id < f) {
+            s.first = Some(c.id);
+        }
         s.tls_connections += 1;
         let Some(cr) = &t.certificate_request else {
-            continue;
+            return;
         };
         s.requested += 1;
-        if !s.ca_lists.contains(&cr.ca_names) {
+        if !s.ca_lists.contains(&cr.ca_names) && s.ca_lists.len() < 16 {
             s.ca_lists.push(cr.ca_names.clone());
         }
-        if s.frames.len() < 8 {
-            s.frames.push(cr.frame);
+        // The 8 earliest requests, whatever order connections arrive in.
+        let at = s.frames.partition_point(|(f, _)| *f < cr.frame);
+        if at < 8 {
+            s.frames.insert(at, (cr.frame, c.frame_time(cr.frame)));
+            s.frames.truncate(8);
         }
         match &t.client_certificates {
             Some(ch) if !ch.certificates.is_empty() => {
@@ -65,8 +80,16 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             None => {}
         }
     }
-    for (key, s) in servers.into_iter().filter(|(_, s)| s.requested > 0) {
+
+    fn finish(self: Box<Self>, _capture: &CaptureFacts, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        report(self.0, out);
+    }
+}
+
+fn report(servers: BTreeMap<String, Server>, out: &mut Vec<Finding>) {
+    for (key, mut s) in servers.into_iter().filter(|(_, s)| s.requested > 0) {
         let Some(first) = s.first else { continue };
+        s.ca_lists.sort();
         let how = if s.requested == s.tls_connections {
             "always"
         } else {
@@ -80,7 +103,7 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
         let issuers: Vec<String> = s.issuers.iter().map(|(i, n)| format!("{i} ×{n}")).collect();
         let mut f = Finding::new(
             &MUTUAL_TLS_SUMMARY,
-            Some(first.id),
+            Some(first),
             format!("{key}: client certificate requested {how} ({} of {} handshakes)", s.requested, s.tls_connections),
             format!(
                 "{key} sent a CertificateRequest on {} of {} TLS connections, advertising {cas}. Clients sent a certificate {} time(s), an empty Certificate {} time(s){}; {} of the certificates sent came from an advertised CA.{}",
@@ -93,7 +116,8 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
                 if issuers.is_empty() { String::new() } else { format!(" Client certificate issuers: {}.", issuers.join(", ")) }
             ),
         )
-        .frames(s.frames.iter().copied())
+        .frames(s.frames.iter().map(|(f, _)| *f))
+        .at(s.frames.first().and_then(|(_, ts)| *ts))
         .fact(format!("requested: {how} ({}/{})", s.requested, s.tls_connections));
         for list in &s.ca_lists {
             f = f.fact(format!(

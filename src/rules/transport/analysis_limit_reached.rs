@@ -1,6 +1,6 @@
 //! analysis-limit-reached: a resource cap cut what tlsdiag could analyse.
-use crate::model::Analysis;
-use crate::rules::{Context, Finding};
+use crate::model::{CaptureFacts, Connection};
+use crate::rules::{CaptureCheck, Context, Finding};
 use crate::tcp::TcpEnd;
 
 declare_rule! {
@@ -10,32 +10,56 @@ declare_rule! {
         title: "a resource limit was reached and part of the capture was not analysed",
         explanation: "tlsdiag bounds its memory so that a huge or hostile capture cannot exhaust it: connections tracked at once, out-of-order bytes buffered per direction, handshake bytes and certificates per connection. One of these caps was hit, so some data was dropped or cut; findings about the affected connections may be incomplete.",
         remediation: "Raise the cap that was hit and run again: `--max-connections N` (connections tracked at once) or `--max-ooo-bytes BYTES` (out-of-order bytes buffered per direction); or narrow the capture first, e.g. `tcpdump -r BIG.pcap -w small.pcap 'host SERVER and port 443'`.",
-        fires_on: ["intermittent-server-cert.pcap --max-connections 1"],
+        fires_on: ["corpus-sslv3-snakeoil.pcap --max-connections 1"],
         quiet_on: ["tls12-ok.pcap"],
         check: Capture(check),
     }
 }
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    if !a.capture.limits_hit.is_empty() {
+fn check() -> Box<dyn CaptureCheck> {
+    Box::new(LimitsHit)
+}
+
+/// Reports each connection's own limits as it passes, the capture's at the end.
+struct LimitsHit;
+
+impl CaptureCheck for LimitsHit {
+    fn add(&mut self, c: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        connection_limits(c, out);
+    }
+
+    fn finish(self: Box<Self>, capture: &CaptureFacts, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        capture_limits(capture, out);
+    }
+
+    fn reports_per_connection(&self) -> bool {
+        true
+    }
+}
+
+fn capture_limits(capture: &CaptureFacts, out: &mut Vec<Finding>) {
+    if !capture.limits_hit.is_empty() {
         let mut f = Finding::new(
             &ANALYSIS_LIMIT_REACHED,
             None,
             format!(
                 "{} resource limit(s) hit while reading the capture",
-                a.capture.limits_hit.len()
+                capture.limits_hit.len()
             ),
             format!(
                 "While reading the capture tlsdiag hit: {}. Data beyond these caps was dropped, so connections near them may be missing or incomplete.",
-                a.capture.limits_hit.join("; ")
+                capture.limits_hit.join("; ")
             ),
         );
-        for l in &a.capture.limits_hit {
+        for l in &capture.limits_hit {
             f = f.fact(format!("limit: {l}"));
         }
         out.push(f);
     }
-    for c in &a.connections {
+}
+
+fn connection_limits(c: &Connection, out: &mut Vec<Finding>) {
+    {
         let mut hits: Vec<String> = c
             .tls
             .as_ref()
@@ -53,7 +77,7 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             ));
         }
         if hits.is_empty() {
-            continue;
+            return;
         }
         let evicted = match c.tcp.end {
             TcpEnd::Evicted { frame } => Some(frame),

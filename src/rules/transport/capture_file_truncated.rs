@@ -1,6 +1,6 @@
 //! capture-file-truncated: the capture file ends inside a record.
-use crate::model::Analysis;
-use crate::rules::{Context, Finding};
+use crate::model::{CaptureFacts, Connection};
+use crate::rules::{CaptureCheck, Context, Finding};
 
 declare_rule! {
     CAPTURE_FILE_TRUNCATED {
@@ -15,18 +15,27 @@ declare_rule! {
     }
 }
 
-fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let truncated: Vec<_> = a
-        .capture
-        .files
-        .iter()
-        .filter(|f| f.file_truncated)
-        .collect();
+fn check() -> Box<dyn CaptureCheck> {
+    Box::new(Truncated)
+}
+
+/// Reads only the capture's facts.
+struct Truncated;
+
+impl CaptureCheck for Truncated {
+    fn add(&mut self, _c: &Connection, _cx: &Context<'_>, _out: &mut Vec<Finding>) {}
+
+    fn finish(self: Box<Self>, capture: &CaptureFacts, _cx: &Context<'_>, out: &mut Vec<Finding>) {
+        report(capture, out);
+    }
+}
+
+fn report(capture: &CaptureFacts, out: &mut Vec<Finding>) {
+    let truncated: Vec<_> = capture.files.iter().filter(|f| f.file_truncated).collect();
     if truncated.is_empty() {
         return;
     }
-    let cut_warnings: Vec<_> = a
-        .capture
+    let cut_warnings: Vec<_> = capture
         .warnings
         .iter()
         .filter(|w| w.message.contains("truncat") || w.message.contains("cut"))
@@ -40,7 +49,7 @@ fn check(a: &Analysis, _cx: &Context<'_>, out: &mut Vec<Finding>) {
             "{} ends inside a record after {} complete frames: the writer stopped mid-packet (tcpdump killed, disk full, or an unfinished copy). All {} frames before the cut were analysed; connections open at that point are incomplete.",
             names.join(", "),
             truncated.iter().map(|f| f.frames).sum::<u64>(),
-            a.capture.frames
+            capture.frames
         ),
     )
     .frames(cut_warnings.iter().filter_map(|w| w.frame));

@@ -326,101 +326,122 @@ fn analyze_streaming(
     limits: &Limits,
     certs: &CertCache,
 ) -> Result<u8> {
-    let mut sink: Box<dyn Write> = match &args.output {
+    // Stdout (not its lock) so the rules-and-output thread can own the sink.
+    let mut sink: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+    };
+    let run = JsonlRun {
+        args,
+        setup,
+        limits,
+        certs,
     };
     let mut worst: Option<Severity> = None;
     if args.merge {
         let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
         let reader = crate::capture::MergedReader::open(&paths)?;
-        let name = paths.join(", ");
         let mut progress = progress_bar(args, None);
-        stream_jsonl(
-            reader,
-            &name,
-            args,
-            setup,
-            limits,
-            certs,
-            &mut sink,
-            &mut progress,
-            &mut worst,
-        )?;
+        let w = run.capture(reader, &paths.join(", "), &mut sink, &mut progress)?;
+        worst = worst.max(w);
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let reader = crate::capture::open(file)?;
-            stream_jsonl(
-                reader,
-                file,
-                args,
-                setup,
-                limits,
-                certs,
-                &mut sink,
-                &mut progress,
-                &mut worst,
-            )?;
+            let w = run.capture(reader, file, &mut sink, &mut progress)?;
+            worst = worst.max(w);
         }
     }
     sink.flush().context("writing the report")?;
     Ok(u8::from(worst.is_some_and(|w| reaches(args.fail_on, w))))
 }
 
-/// Streams one capture's JSON Lines to `sink`; `worst` keeps the highest severity seen.
-#[allow(clippy::too_many_arguments)]
-fn stream_jsonl<R: pipeline::FrameSource>(
-    reader: R,
-    name: &str,
-    args: &AnalyzeArgs,
-    setup: &RuleSetup,
-    limits: &Limits,
-    certs: &CertCache,
-    sink: &mut dyn Write,
-    progress: &mut dyn FnMut(u64),
-    worst: &mut Option<Severity>,
-) -> Result<()> {
-    let cx = setup.context();
-    let mut stream = pipeline::Streaming::new(&cx, &setup.sel);
-    let mut failed: Option<io::Error> = None;
-    let note = |findings: &[crate::rules::Finding], worst: &mut Option<Severity>| {
-        for f in findings {
-            *worst = (*worst).max(Some(f.severity));
-        }
-    };
-    let decoding = pipeline::decode_each(
-        reader,
-        limits,
-        setup.keys.as_ref(),
-        certs,
-        progress,
-        &mut |c| {
-            if let Some(glob) = &args.filter.sni
-                && !pipeline::sni_matches(&c, glob)
-            {
-                return std::ops::ControlFlow::Continue(());
-            }
-            let findings = stream.add(&c);
-            note(&findings, worst);
-            match report::json::write_connection_line(sink, name, &c, findings.iter().collect()) {
-                Ok(()) => std::ops::ControlFlow::Continue(()),
-                Err(e) => {
-                    failed = Some(e);
-                    std::ops::ControlFlow::Break(())
+/// What one streamed analysis needs besides the capture.
+struct JsonlRun<'a> {
+    args: &'a AnalyzeArgs,
+    setup: &'a RuleSetup,
+    limits: &'a Limits,
+    certs: &'a CertCache,
+}
+
+impl JsonlRun<'_> {
+    /// Streams one capture's JSON Lines to `sink` and returns the highest
+    /// severity found. Two threads: this one decodes (capture → packets →
+    /// TCP → TLS), the other builds each model, runs the rules and writes,
+    /// with a bounded queue of closed connections between them, so memory
+    /// stays bounded and both cores work.
+    fn capture<R: pipeline::FrameSource>(
+        &self,
+        reader: R,
+        name: &str,
+        sink: &mut (dyn Write + Send),
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Option<Severity>> {
+        let cx = self.setup.context();
+        let sni = self.args.filter.sni.as_deref();
+        std::thread::scope(|scope| {
+            // Batches, so the threads wake each other once per 64 connections.
+            const BATCH: usize = 64;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<pipeline::Closed>>(8);
+            let cx = &cx;
+            let sel = &self.setup.sel;
+            let certs = self.certs;
+            let writer = scope.spawn(move || -> io::Result<(Option<Severity>, pipeline::Streaming<'_>, &mut (dyn Write + Send))> {
+                let mut stream = pipeline::Streaming::new(cx, sel);
+                let mut worst = None;
+                for closed in rx.into_iter().flatten() {
+                    let c = closed.build(certs);
+                    if sni.is_some_and(|glob| !pipeline::sni_matches(&c, glob)) {
+                        continue;
+                    }
+                    let findings = stream.add(&c);
+                    worst = findings.iter().map(|f| Some(f.severity)).fold(worst, Option::max);
+                    // An error drops the queue: the decoder sees it and stops.
+                    report::json::write_connection_line(sink, name, &c, findings.iter().collect())?;
                 }
-            }
-        },
-    )?;
-    if let Some(e) = failed {
-        return Err(anyhow::Error::new(e).context("writing the report"));
+                Ok((worst, stream, sink))
+            });
+            let mut batch = Vec::with_capacity(BATCH);
+            let decoded = pipeline::decode_closed(
+                reader,
+                self.limits,
+                self.setup.keys.as_ref(),
+                progress,
+                &mut |c| {
+                    batch.push(c);
+                    if batch.len() < BATCH {
+                        return std::ops::ControlFlow::Continue(());
+                    }
+                    match tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
+                        Ok(()) => std::ops::ControlFlow::Continue(()),
+                        Err(_) => std::ops::ControlFlow::Break(()),
+                    }
+                },
+            );
+            // The rest; a send error means the writer already failed (reported below).
+            let _ = tx.send(batch);
+            drop(tx);
+            let written = writer
+                .join()
+                .map_err(|_| anyhow::anyhow!("the report writer stopped unexpectedly"))?;
+            let (worst, stream, sink) = written.context("writing the report")?;
+            let tail = stream.finish(decoded?);
+            let worst = tail
+                .findings
+                .iter()
+                .map(|f| Some(f.severity))
+                .fold(worst, Option::max);
+            report::json::write_capture_line(
+                sink,
+                name,
+                &tail.summary,
+                tail.findings.iter().collect(),
+            )
+            .context("writing the report")?;
+            Ok(worst)
+        })
     }
-    let tail = stream.finish(decoding);
-    note(&tail.findings, worst);
-    report::json::write_capture_line(sink, name, &tail.summary, tail.findings.iter().collect())
-        .context("writing the report")?;
-    Ok(())
 }
 
 /// `tlsdiag diff BEFORE AFTER`: exit 1 when AFTER has new error findings.

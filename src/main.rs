@@ -3,6 +3,12 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+// mimalloc instead of the system allocator: models are built on one thread
+// and freed on another (`--format jsonl`), which makes glibc's arenas
+// contend, and the pipeline allocates many small objects per connection.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = tlsdiag::cli::Cli::parse();
     match tlsdiag::app::run(cli) {

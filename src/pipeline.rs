@@ -119,9 +119,8 @@ struct Collector<'c> {
     filter: ConnFilter,
     filtered: u64,
     limits: TlsLimits,
-    certs: &'c CertCache,
     /// Where each finished connection goes; `Break` stops the reading.
-    emit: &'c mut dyn FnMut(Connection) -> ControlFlow<()>,
+    emit: &'c mut dyn FnMut(Closed) -> ControlFlow<()>,
     stopped: bool,
     /// Key log in force (`--keylog` plus the capture's own secrets blocks).
     keys: Option<Arc<KeyLog>>,
@@ -178,7 +177,7 @@ impl StreamSink for Collector<'_> {
             Some(d) => Some(d.finish()),
             None => self.finished.remove(&conn.id),
         };
-        if !self.stopped && (self.emit)(model::build(conn, tls, self.certs)).is_break() {
+        if !self.stopped && (self.emit)(Closed { tcp: conn, tls }).is_break() {
             self.stopped = true;
         }
     }
@@ -260,18 +259,46 @@ pub fn decode_capture<R: FrameSource>(
     Ok(decoding)
 }
 
+/// A connection TCP has closed, decoded but not yet turned into its model
+/// (see [`Closed::build`]), so that the model can be built on another thread.
+pub struct Closed {
+    pub tcp: TcpConnection,
+    pub tls: Option<crate::tls::TlsSession>,
+}
+
+impl Closed {
+    /// The connection's model.
+    pub fn build(self, certs: &CertCache) -> Connection {
+        model::build(self.tcp, self.tls, certs)
+    }
+}
+
 /// Reads one capture and hands each connection's model to `emit` as soon as
 /// TCP closes it (and the rest at the end), then drops it: memory follows the
 /// connections in flight, not the file. `emit` returning `Break` (a closed
 /// output) stops the reading early. The returned [`Decoding`] holds the
 /// capture's facts and no connections.
 pub fn decode_each<R: FrameSource>(
-    mut reader: R,
+    reader: R,
     limits: &Limits,
     keys: Option<&KeyLog>,
     certs: &CertCache,
     progress: Progress<'_>,
     emit: &mut dyn FnMut(Connection) -> ControlFlow<()>,
+) -> Result<Decoding, CaptureError> {
+    decode_closed(reader, limits, keys, progress, &mut |c| {
+        emit(c.build(certs))
+    })
+}
+
+/// [`decode_each`] one step earlier: hands over each closed connection
+/// before its model is built.
+pub fn decode_closed<R: FrameSource>(
+    mut reader: R,
+    limits: &Limits,
+    keys: Option<&KeyLog>,
+    progress: Progress<'_>,
+    emit: &mut dyn FnMut(Closed) -> ControlFlow<()>,
 ) -> Result<Decoding, CaptureError> {
     let mut packets = PacketDecoder::new(limits.frag);
     let mut table = ConnTable::new(limits.tcp);
@@ -282,7 +309,6 @@ pub fn decode_each<R: FrameSource>(
         filter: limits.filter,
         filtered: 0,
         limits: limits.tls,
-        certs,
         emit,
         stopped: false,
         keys: keys.map(|k| Arc::new(k.clone())),

@@ -70,7 +70,7 @@ pub enum Check {
 /// connections themselves, so memory follows the number of servers and not
 /// the size of the capture. Findings emitted from `finish` set their own
 /// `evidence.first_ts`: the connections they name are gone by then.
-pub trait CaptureCheck {
+pub trait CaptureCheck: Send {
     /// Sees one connection; may already report on it.
     fn add(&mut self, c: &Connection, cx: &Context<'_>, out: &mut Vec<Finding>);
     /// Reports what needs all connections, or the capture's own facts.

@@ -606,7 +606,7 @@ fn file_sha256(name: &str) -> Option<String> {
     let mut f = std::fs::File::open(name).ok()?;
     let mut h = Sha256::new();
     io::copy(&mut f, &mut h).ok()?;
-    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Some(hex::encode(h.finalize()))
 }
 
 /// Opens `-o PATH` for writing; an existing file is replaced only with `--force`.

@@ -111,7 +111,9 @@ pub struct Decoding {
 
 /// Builds the model of each connection as TCP hands it over.
 struct Collector<'c> {
-    decoders: HashMap<ConnId, TlsConnDecoder>,
+    /// Decoders of open connections that have sent bytes (boxed: they are
+    /// large, and the map moves its values when it grows).
+    decoders: HashMap<ConnId, Box<TlsConnDecoder>>,
     /// Sessions of connections that can receive no more bytes, until TCP closes them.
     finished: HashMap<ConnId, crate::tls::TlsSession>,
     /// Open connections the filter left out: dropped at close.
@@ -128,10 +130,9 @@ struct Collector<'c> {
 
 impl StreamSink for Collector<'_> {
     fn on_open(&mut self, id: ConnId, client: SocketAddr, server: SocketAddr, _basis: RoleBasis) {
-        if self.filter.accepts(client, server) {
-            let decoder = TlsConnDecoder::with_keys(self.limits, self.keys.clone());
-            self.decoders.insert(id, decoder);
-        } else {
+        // The decoder is made with the first byte: half-open connections (a
+        // SYN flood) cost nothing here.
+        if !self.filter.accepts(client, server) {
             self.skipped.insert(id);
         }
     }
@@ -145,9 +146,10 @@ impl StreamSink for Collector<'_> {
         frame: FrameNo,
         ts: Timestamp,
     ) -> Interest {
-        match self.decoders.get_mut(&id) {
+        let keys = self.keys.clone();
+        match self.decoder(id) {
             Some(d) => {
-                d.set_keys(&self.keys);
+                d.set_keys(&keys);
                 d.on_data(dir, offset, data, frame, ts)
             }
             None => Interest::CountOnly,
@@ -155,7 +157,7 @@ impl StreamSink for Collector<'_> {
     }
 
     fn on_gap(&mut self, id: ConnId, gap: &Gap) {
-        if let Some(d) = self.decoders.get_mut(&id) {
+        if let Some(d) = self.decoder(id) {
             d.on_gap(gap.dir, gap.offset, gap.len);
         }
     }
@@ -163,8 +165,12 @@ impl StreamSink for Collector<'_> {
     fn on_finished(&mut self, id: ConnId) {
         // No more bytes: decode what is left now and free the buffers, so a
         // connection lingering for late segments costs only its session.
-        if let Some(d) = self.decoders.remove(&id) {
-            self.finished.insert(id, d.finish());
+        if !self.skipped.contains(&id) {
+            let session = match self.decoders.remove(&id) {
+                Some(d) => d.finish(),
+                None => self.empty_session(),
+            };
+            self.finished.insert(id, session);
         }
     }
 
@@ -174,12 +180,37 @@ impl StreamSink for Collector<'_> {
             return;
         }
         let tls = match self.decoders.remove(&conn.id) {
-            Some(d) => Some(d.finish()),
-            None => self.finished.remove(&conn.id),
+            Some(d) => d.finish(),
+            None => match self.finished.remove(&conn.id) {
+                Some(s) => s,
+                None => self.empty_session(),
+            },
         };
+        let tls = Some(tls);
         if !self.stopped && (self.emit)(Closed { tcp: conn, tls }).is_break() {
             self.stopped = true;
         }
+    }
+}
+
+impl Collector<'_> {
+    /// The decoder of an open, accepted connection, made on first use.
+    fn decoder(&mut self, id: ConnId) -> Option<&mut TlsConnDecoder> {
+        if self.skipped.contains(&id) || self.finished.contains_key(&id) {
+            return None;
+        }
+        let (limits, keys) = (self.limits, &self.keys);
+        let d = self
+            .decoders
+            .entry(id)
+            .or_insert_with(|| Box::new(TlsConnDecoder::with_keys(limits, keys.clone())));
+        Some(d)
+    }
+
+    /// The session of a connection that sent no byte (what a decoder that
+    /// saw nothing reports).
+    fn empty_session(&self) -> crate::tls::TlsSession {
+        TlsConnDecoder::with_keys(self.limits, self.keys.clone()).finish()
     }
 }
 

@@ -4,10 +4,11 @@
 //! - a SYN flood of 1,000,000 half-open connections through the TCP stage
 //!   with the connections-in-flight cap at 10,000;
 //! - a fragmentation storm of 200,000 first fragments that never complete,
-//!   through the packet stage with its default fragment caps.
-//!
-//! (The whole pipeline still keeps one model per closed connection for the
-//! cross-connection rules; that is the open part of the memory work.)
+//!   through the packet stage with its default fragment caps;
+//! - a SYN flood of 200,000 through the whole streamed pipeline (capture →
+//!   rules, as `--format jsonl` runs it), cap 10,000;
+//! - the streamed analysis of 1,000 and of 8,000 complete TLS connections:
+//!   the same peak, where keeping every model grows with the capture.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::borrow::Cow;
@@ -285,5 +286,104 @@ fn streamed_analysis_memory_does_not_grow_with_the_capture() {
         "streamed {} KiB vs buffered {} KiB",
         l_peak >> 10,
         b_large >> 10
+    );
+}
+
+/// A pcap file of `n` SYNs from distinct clients to one server: a SYN flood.
+fn syn_flood_file(n: u32) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    // pcap header: little-endian, microseconds, v2.4, snaplen 65535, Ethernet.
+    let mut header = Vec::new();
+    header.extend(0xa1b2_c3d4u32.to_le_bytes());
+    header.extend(2u16.to_le_bytes());
+    header.extend(4u16.to_le_bytes());
+    header.extend([0u8; 8]);
+    header.extend(65_535u32.to_le_bytes());
+    header.extend(1u32.to_le_bytes());
+    out.write_all(&header).expect("write");
+    for i in 0..n {
+        let src = 0x0a00_0000u32 + (i >> 12);
+        let port = 1024 + (i & 0xfff) as u16;
+        let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        ip.extend(src.to_be_bytes());
+        ip.extend([10, 9, 9, 9]);
+        let sum = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum::<u32>();
+        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut tcp = Vec::new();
+        tcp.extend(port.to_be_bytes());
+        tcp.extend(443u16.to_be_bytes());
+        tcp.extend(i.to_be_bytes());
+        tcp.extend([0, 0, 0, 0, 0x50, 0x02, 0x04, 0x00, 0, 0, 0, 0]);
+        let mut frame = vec![0u8; 12];
+        frame.extend([0x08, 0x00]);
+        frame.extend(ip);
+        frame.extend(tcp);
+        let secs = 1_700_000_000 + i / 1000;
+        let rec_len = frame.len() as u32;
+        for v in [secs, (i % 1000) * 1000, rec_len, rec_len] {
+            out.write_all(&v.to_le_bytes()).expect("write");
+        }
+        out.write_all(&frame).expect("write");
+    }
+    out.flush().expect("flush");
+    drop(out);
+    file
+}
+
+#[test]
+fn syn_flood_through_the_whole_streamed_pipeline_is_bounded() {
+    use tlsdiag::certs::CertCache;
+    use tlsdiag::pipeline::{self, Limits, Streaming};
+    use tlsdiag::rules::{Context, RuleOptions, Selection};
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    const N: u32 = 200_000;
+    let file = syn_flood_file(N);
+    let path = file.path().to_str().expect("utf-8 path").to_string();
+    let mut seen = 0u32;
+    let mut cut = 0u32;
+    let peak = peak_during(|| {
+        let certs = CertCache::new();
+        let opts = RuleOptions::default();
+        let cx = Context {
+            options: &opts,
+            trust: None,
+            crls: &[],
+        };
+        let sel = Selection::default();
+        let mut limits = Limits::default();
+        limits.tcp.max_connections = 10_000;
+        let mut stream = Streaming::new(&cx, &sel);
+        let reader = tlsdiag::capture::open(&path).expect("open");
+        let decoding =
+            pipeline::decode_each(reader, &limits, None, &certs, &mut |_| {}, &mut |c| {
+                seen += 1;
+                let findings = stream.add(&c);
+                cut += u32::from(findings.iter().any(|f| f.rule == "analysis-limit-reached"));
+                std::ops::ControlFlow::Continue(())
+            })
+            .expect("decode");
+        let a = stream.finish(decoding);
+        assert_eq!(a.summary.connections, N as usize);
+        assert!(
+            a.findings
+                .iter()
+                .any(|f| f.rule == "analysis-limit-reached" && f.connection.is_none()),
+            "the cap is reported for the capture"
+        );
+    });
+    assert_eq!(seen, N, "every half-open connection is reported");
+    assert_eq!(cut, N - 10_000, "each evicted one says the cap cut it");
+    // 10,000 half-open connections in the table plus the pipeline's own
+    // state; the 190,000 reported ones are gone.
+    assert!(peak < 32 << 20, "peak heap {} MiB", peak >> 20);
+    eprintln!(
+        "SYN flood of {N} through the pipeline: peak heap {} MiB",
+        peak >> 20
     );
 }

@@ -136,23 +136,24 @@ struct Entry<'a> {
 /// in the same order) and shared: behind a load balancer thousands of
 /// connections carry the same chain, and checking its signatures is the
 /// costly part. The memo holds at most [`CHAIN_MEMO`] chains.
-pub fn chain_report(chain: &[&[u8]]) -> Arc<ChainReport> {
-    use sha2::{Digest, Sha256};
-    static MEMO: OnceLock<Mutex<HashMap<[u8; 32], Arc<ChainReport>>>> = OnceLock::new();
+pub fn chain_report(chain: &[&CertSummary]) -> Arc<ChainReport> {
+    static MEMO: OnceLock<Mutex<HashMap<String, Arc<ChainReport>>>> = OnceLock::new();
     let memo = MEMO.get_or_init(Mutex::default);
     let lock = || {
         memo.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    let mut h = Sha256::new();
-    for der in chain {
-        h.update(Sha256::digest(der));
-    }
-    let key: [u8; 32] = h.finalize().into();
+    // The certificates' SHA-256 fingerprints, in order, identify the chain.
+    let key: String = chain
+        .iter()
+        .map(|c| c.sha256.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     if let Some(hit) = lock().get(&key) {
         return Arc::clone(hit);
     }
-    let report = Arc::new(analyze_chain(chain));
+    let ders: Vec<&[u8]> = chain.iter().map(|c| c.der.as_slice()).collect();
+    let report = Arc::new(analyze_chain(&ders));
     let mut m = lock();
     if m.len() >= CHAIN_MEMO {
         m.clear();

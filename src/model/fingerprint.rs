@@ -49,7 +49,7 @@ fn hash12(s: &str) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn alpn_chars(alpn: Option<&[u8]>) -> String {

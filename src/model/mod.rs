@@ -444,6 +444,14 @@ impl Chain {
     pub fn leaf(&self) -> Option<&CertSummary> {
         self.certificates.first().map(|c| c.summary.as_ref())
     }
+
+    /// The certificates' summaries, in sending order.
+    pub fn summaries(&self) -> Vec<&CertSummary> {
+        self.certificates
+            .iter()
+            .map(|c| c.summary.as_ref())
+            .collect()
+    }
 }
 
 /// The server's request for a client certificate.

@@ -201,10 +201,5 @@ pub fn dn_list(list: &mut Reader<'_>) -> DResult<Vec<DistinguishedName>> {
 
 /// Lower-case hex of bytes.
 pub fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
+    hex::encode(b)
 }

@@ -48,7 +48,7 @@ fn run(conn: &Connection, cx: &Context<'_>, side: Side, out: &mut Vec<Finding>) 
         }
         let verdict = trust.verify(&ders, chain.ts, usage(s), &[]);
         let what = match &verdict {
-            Verdict::UnknownIssuer => match chain_report(&ders).end {
+            Verdict::UnknownIssuer => match chain_report(&chain.summaries()).end {
                 ChainEnd::IssuerNotSent { index, .. } => format!(
                     "no path to a trust anchor of the bundle (the issuer of {} was neither sent nor in the bundle)",
                     chain

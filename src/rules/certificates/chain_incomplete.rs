@@ -66,7 +66,7 @@ fn missing_issuer(
     if ders.is_empty() || ders.iter().any(|d| d.is_empty()) {
         return None;
     }
-    let report = chain_report(&ders);
+    let report = chain_report(&chain.summaries());
     let ChainEnd::IssuerNotSent { index, .. } = report.end else {
         return None;
     };

@@ -34,7 +34,7 @@ fn run(conn: &Connection, _cx: &Context<'_>, side: Side, out: &mut Vec<Finding>)
         if ders.len() < 2 || ders.iter().any(|d| d.is_empty()) {
             continue;
         }
-        let report = chain_report(&ders);
+        let report = chain_report(&chain.summaries());
         if !report.misordered && report.unrelated.is_empty() {
             continue;
         }

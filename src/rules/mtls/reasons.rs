@@ -107,7 +107,7 @@ pub(crate) fn likely(tls: &Tls, side: Side, chain: &Chain, cx: &Context<'_>) -> 
         .map(|c| c.summary.der.as_slice())
         .collect();
     if !ders.is_empty() && ders.iter().all(|d| !d.is_empty()) {
-        if let ChainEnd::IssuerNotSent { index, .. } = chain_report(&ders).end
+        if let ChainEnd::IssuerNotSent { index, .. } = chain_report(&chain.summaries()).end
             && let Some(c) = chain.certificates.get(index).map(|c| c.summary.as_ref())
             && !c.basic_constraints.as_ref().is_some_and(|b| b.ca)
             && !(side == Side::Client && out.iter().any(|r| r.contains("not among the CAs")))

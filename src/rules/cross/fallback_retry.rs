@@ -1,6 +1,6 @@
 //! fallback-retry: a client retries after a failure with a lower version or
 //! fewer cipher suites (same client IP, same server, within 60 s).
-use crate::model::{CaptureFacts, ClientOffer, Connection};
+use crate::model::{CaptureFacts, ClientOffer, Connection, Named};
 use crate::rules::transport::facts::{max_offered, real_suites, version_label, version_rank};
 use crate::rules::{CaptureCheck, Context, Finding};
 use crate::types::{ConnId, Timestamp};
@@ -42,8 +42,26 @@ struct Attempt {
     key: String,
     last_ts: Timestamp,
     reason: String,
-    offer: ClientOffer,
+    offer: Shape,
     offer_ts: Option<Timestamp>,
+}
+
+/// What a later attempt is compared with: the highest version offered and
+/// the real cipher suites (not the whole offer: failures are kept for 60 s).
+struct Shape {
+    frame: crate::types::FrameNo,
+    max: Option<Named>,
+    suites: Vec<u16>,
+}
+
+impl Shape {
+    fn of(offer: &ClientOffer) -> Shape {
+        Shape {
+            frame: offer.frame,
+            max: max_offered(offer).cloned(),
+            suites: real_suites(offer).iter().map(|s| s.id).collect(),
+        }
+    }
 }
 
 impl CaptureCheck for Retries {
@@ -61,7 +79,7 @@ impl CaptureCheck for Retries {
         if let Some(prev) = self.last_failed.remove(&slot)
             && (prev.sni.is_none() || t.sni.is_none() || prev.sni == t.sni)
             && c.first_ts.since(prev.last_ts) <= WINDOW_SECS
-            && let Some(weaker) = weaker(&prev.offer, offer)
+            && let Some(weaker) = weaker(&prev.offer, &Shape::of(offer))
         {
             let key = if t.sni.is_some() {
                 c.server_key()
@@ -100,7 +118,7 @@ impl CaptureCheck for Retries {
                     key: c.server_key(),
                     last_ts: c.last_ts,
                     reason: c.outcome.reason.clone(),
-                    offer: offer.clone(),
+                    offer: Shape::of(offer),
                     offer_ts: c.frame_time(offer.frame),
                 },
             );
@@ -120,8 +138,8 @@ impl CaptureCheck for Retries {
     }
 }
 
-fn weaker(first: &ClientOffer, retry: &ClientOffer) -> Option<String> {
-    let (a, b) = (max_offered(first)?, max_offered(retry)?);
+fn weaker(first: &Shape, retry: &Shape) -> Option<String> {
+    let (a, b) = (first.max.as_ref()?, retry.max.as_ref()?);
     if version_rank(b.id) < version_rank(a.id) {
         return Some(format!(
             "a lower maximum version ({} instead of {})",
@@ -129,8 +147,8 @@ fn weaker(first: &ClientOffer, retry: &ClientOffer) -> Option<String> {
             version_label(a)
         ));
     }
-    let (sa, sb) = (real_suites(first), real_suites(retry));
-    if sb.len() < sa.len() && sb.iter().all(|s| sa.iter().any(|x| x.id == s.id)) {
+    let (sa, sb) = (&first.suites, &retry.suites);
+    if sb.len() < sa.len() && sb.iter().all(|s| sa.contains(s)) {
         return Some(format!(
             "fewer cipher suites ({} instead of {})",
             sb.len(),

@@ -1070,3 +1070,55 @@ fn html_renders_in_headless_chromium() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn many_identical_failures_are_folded_after_a_few_examples() {
+    // 12 connections failing the same way and one failing another way: the
+    // report details DETAIL_PER_KIND of the first kind and lists the rest.
+    let per_kind = tlsdiag::report::present::DETAIL_PER_KIND;
+    let mut conns = Vec::new();
+    let mut findings = Vec::new();
+    for i in 0..12u32 {
+        let (c, f) = mtls_failure(
+            i + 1,
+            &format!("10.1.0.{}:5{i:04}", i + 1),
+            "api.example.com",
+            "api.example.com",
+        );
+        conns.push(c);
+        findings.push(f);
+    }
+    let (c, f) = version_mismatch(13, "10.2.0.1:40000", "old.example.com");
+    conns.push(c);
+    findings.push(f);
+    let a = analysis(conns, findings);
+    let out = md(&a, &opts());
+    let sections = out.matches("\n## ").count();
+    assert!(out.contains("## More of the same"), "{out}");
+    assert!(
+        out.contains(&format!("- {} more × ", 12 - per_kind)),
+        "{out}"
+    );
+    assert!(
+        out.contains("connections #6, #7, #8, #9, #10, #11, #12"),
+        "{out}"
+    );
+    let html = html_of(&a, &opts());
+    assert_eq!(
+        html.matches("<section class=\"conn").count(),
+        per_kind + 1,
+        "five examples of the first kind and the other kind"
+    );
+    assert!(html.contains("id=\"folded\""));
+    // --all details every connection.
+    let all = ReportOptions {
+        all: true,
+        ..opts()
+    };
+    assert!(!md(&a, &all).contains("More of the same"));
+    assert_eq!(
+        html_of(&a, &all).matches("<section class=\"conn").count(),
+        13
+    );
+    assert!(sections > per_kind);
+}

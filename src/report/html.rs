@@ -34,8 +34,20 @@ struct Page {
     warnings: Vec<String>,
     table: Vec<TableRow>,
     left_out: usize,
+    noteworthy_left_out: usize,
     wide_findings: Vec<FindingView>,
     sections: Vec<Section>,
+    folded: Vec<FoldedView>,
+    per_kind: usize,
+}
+
+/// Connections folded into one line of "More of the same".
+struct FoldedView {
+    kind: String,
+    count: usize,
+    /// How many ids `ids` lists.
+    shown: usize,
+    ids: String,
 }
 
 struct TableRow {
@@ -147,9 +159,11 @@ const LABEL_MAX: usize = 64;
 impl Page {
     fn new(a: &Analysis, opts: &ReportOptions) -> Page {
         let names: Vec<&str> = a.capture.files.iter().map(|f| f.name.as_str()).collect();
-        let detailed = present::detailed_connections(a, opts);
-        let (rows, left_out) = present::table_connections(a, opts);
-        let table = rows
+        let details = present::detailed_connections(a, opts);
+        let linked: std::collections::HashSet<_> = details.shown.iter().map(|c| c.id).collect();
+        let t = present::table_connections(a, opts);
+        let table = t
+            .rows
             .iter()
             .map(|c| {
                 let (sni, version, suite) = present::tls_columns(c);
@@ -163,7 +177,7 @@ impl Page {
                     status: present::status_word(c),
                     class: status_class(c.outcome.status),
                     reason: terminal(&c.outcome.reason),
-                    linked: detailed.iter().any(|d| d.id == c.id),
+                    linked: linked.contains(&c.id),
                 }
             })
             .collect();
@@ -174,12 +188,29 @@ impl Page {
             facts: facts(a, opts),
             warnings: warnings(a),
             table,
-            left_out,
+            left_out: t.quiet_left_out,
+            noteworthy_left_out: t.noteworthy_left_out,
             wide_findings: present::capture_findings(a)
                 .into_iter()
                 .map(|f| finding_view(a, f))
                 .collect(),
-            sections: detailed.into_iter().map(|c| section(a, c)).collect(),
+            sections: details.shown.into_iter().map(|c| section(a, c)).collect(),
+            folded: details
+                .folded
+                .into_iter()
+                .map(|f| FoldedView {
+                    kind: terminal(&f.kind),
+                    count: f.count,
+                    shown: f.ids.len(),
+                    ids: f
+                        .ids
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect(),
+            per_kind: present::DETAIL_PER_KIND,
         }
     }
 }

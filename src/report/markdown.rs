@@ -30,8 +30,33 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Res
             write_finding(out, a, f)?;
         }
     }
-    for c in present::detailed_connections(a, opts) {
+    let details = present::detailed_connections(a, opts);
+    for c in &details.shown {
         write_connection(out, a, c)?;
+    }
+    if !details.folded.is_empty() {
+        writeln!(
+            out,
+            "## More of the same
+"
+        )?;
+        writeln!(
+            out,
+            "Each kind of problem is detailed above with at most {} examples; these connections had the same outcome and findings (use `--all` to detail every one).\n",
+            present::DETAIL_PER_KIND
+        )?;
+        for f in &details.folded {
+            let ids: Vec<String> = f.ids.iter().map(ToString::to_string).collect();
+            writeln!(
+                out,
+                "- {} more × {}: connections {}{}",
+                f.count,
+                md_code(&f.kind),
+                ids.join(", "),
+                if f.count > f.ids.len() { ", …" } else { "" }
+            )?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }
@@ -99,7 +124,8 @@ fn write_capture(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io:
 }
 
 fn write_table(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Result<()> {
-    let (rows, left_out) = present::table_connections(a, opts);
+    let t = present::table_connections(a, opts);
+    let (rows, left_out) = (t.rows, t.quiet_left_out);
     writeln!(out, "## Connections\n")?;
     writeln!(
         out,
@@ -131,6 +157,14 @@ fn write_table(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::R
             md_escape(&version),
             md_escape(&suite),
             outcome
+        )?;
+    }
+    if t.noteworthy_left_out > 0 {
+        writeln!(
+            out,
+            "\n{} more connection{} with problems not listed; their kinds are summarised below (use `--all` to list them).",
+            t.noteworthy_left_out,
+            present::plural(t.noteworthy_left_out)
         )?;
     }
     if left_out > 0 {

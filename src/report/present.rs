@@ -8,7 +8,7 @@ use crate::certs::CertSummary;
 use crate::model::{Analysis, Connection, Status};
 use crate::rules::{Finding, Severity};
 use crate::types::{ConnId, FrameNo, Timestamp};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Options of the ticket reports (presentation only).
 #[derive(Debug, Clone, Default)]
@@ -112,45 +112,133 @@ fn status_rank(s: Status) -> u8 {
     }
 }
 
-/// Connections in table order (failed first, then by id), and how many
-/// non-failed ones were left out to keep the table short.
-pub fn table_connections<'a>(
-    a: &'a Analysis,
-    opts: &ReportOptions,
-) -> (Vec<&'a Connection>, usize) {
-    let mut all: Vec<&Connection> = a.connections.iter().collect();
-    all.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
-    if opts.all {
-        return (all, 0);
-    }
-    let noteworthy = connections_with_findings(a, Severity::Warning);
-    let mut shown = Vec::new();
-    let mut left_out = 0;
-    let mut quiet_shown = 0;
-    for c in all {
-        if c.failed() || noteworthy.contains(&c.id) {
-            shown.push(c);
-        } else if quiet_shown < TABLE_LIMIT {
-            quiet_shown += 1;
-            shown.push(c);
-        } else {
-            left_out += 1;
-        }
-    }
-    (shown, left_out)
+/// The connection table: rows in table order (failed first, then by id),
+/// and what was left out to keep it readable.
+pub struct Table<'a> {
+    pub rows: Vec<&'a Connection>,
+    /// Connections without problems beyond [`TABLE_LIMIT`].
+    pub quiet_left_out: usize,
+    /// Failed or noteworthy connections beyond [`NOTEWORTHY_LIMIT`] (their
+    /// kinds are summarised with the details).
+    pub noteworthy_left_out: usize,
 }
 
-/// Connections that get a detailed section: failed ones and those with an
-/// error or warning finding (every one with `all`), failed first.
-pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Vec<&'a Connection> {
+/// Failed or noteworthy connections listed in the table at most (`--all` lifts it).
+pub const NOTEWORTHY_LIMIT: usize = 1000;
+
+pub fn table_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Table<'a> {
+    let mut all: Vec<&Connection> = a.connections.iter().collect();
+    all.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
+    let mut t = Table {
+        rows: Vec::new(),
+        quiet_left_out: 0,
+        noteworthy_left_out: 0,
+    };
+    if opts.all {
+        t.rows = all;
+        return t;
+    }
     let noteworthy = connections_with_findings(a, Severity::Warning);
-    let mut out: Vec<&Connection> = a
+    let (mut quiet_shown, mut loud_shown) = (0, 0);
+    for c in all {
+        if c.failed() || noteworthy.contains(&c.id) {
+            if loud_shown < NOTEWORTHY_LIMIT {
+                loud_shown += 1;
+                t.rows.push(c);
+            } else {
+                t.noteworthy_left_out += 1;
+            }
+        } else if quiet_shown < TABLE_LIMIT {
+            quiet_shown += 1;
+            t.rows.push(c);
+        } else {
+            t.quiet_left_out += 1;
+        }
+    }
+    t
+}
+
+/// The connections given a section of their own, and the kinds of problem
+/// whose further examples were folded away.
+pub struct Details<'a> {
+    pub shown: Vec<&'a Connection>,
+    pub folded: Vec<Folded>,
+}
+
+/// Connections with the same outcome and the same findings, beyond the
+/// [`DETAIL_PER_KIND`] examples shown.
+pub struct Folded {
+    /// e.g. `failed: client-certificate-missing, server-certificate-expired`.
+    pub kind: String,
+    pub count: usize,
+    /// The first few of them (at most 20).
+    pub ids: Vec<ConnId>,
+}
+
+/// Examples detailed per kind of problem (same outcome, same warning and
+/// error rules); a capture with 40,000 identical failures gets a readable
+/// report. `--all` details every connection.
+pub const DETAIL_PER_KIND: usize = 5;
+
+/// Failed connections and those with warnings or errors, failed first, each
+/// kind of problem shown with at most [`DETAIL_PER_KIND`] examples (all with
+/// `--all`, which also details every other connection).
+pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Details<'a> {
+    let mut rules: HashMap<ConnId, Vec<&str>> = HashMap::new();
+    for f in a
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+    {
+        if let Some(id) = f.connection {
+            rules.entry(id).or_default().push(f.rule.as_str());
+        }
+    }
+    let mut candidates: Vec<&Connection> = a
         .connections
         .iter()
-        .filter(|c| opts.all || c.failed() || noteworthy.contains(&c.id))
+        .filter(|c| opts.all || c.failed() || rules.contains_key(&c.id))
         .collect();
-    out.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
-    out
+    candidates.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
+    let mut details = Details {
+        shown: Vec::new(),
+        folded: Vec::new(),
+    };
+    if opts.all {
+        details.shown = candidates;
+        return details;
+    }
+    let mut kinds: HashMap<String, usize> = HashMap::new();
+    for c in candidates {
+        let mut ids = rules.get(&c.id).cloned().unwrap_or_default();
+        ids.sort_unstable();
+        ids.dedup();
+        let kind = if ids.is_empty() {
+            status_word(c).to_string()
+        } else {
+            format!("{}: {}", status_word(c), ids.join(", "))
+        };
+        let seen = kinds.entry(kind.clone()).or_default();
+        *seen += 1;
+        if *seen <= DETAIL_PER_KIND {
+            details.shown.push(c);
+            continue;
+        }
+        match details.folded.iter_mut().find(|f| f.kind == kind) {
+            Some(f) => {
+                f.count += 1;
+                if f.ids.len() < 20 {
+                    f.ids.push(c.id);
+                }
+            }
+            None => details.folded.push(Folded {
+                kind,
+                count: 1,
+                ids: vec![c.id],
+            }),
+        }
+    }
+    details
 }
 
 fn connections_with_findings(a: &Analysis, at_least: Severity) -> HashSet<ConnId> {

@@ -175,11 +175,18 @@ fn explain_and_rules() {
 
 #[test]
 fn closed_pipe_exits_quietly() {
+    // json is written at the end; jsonl streams from a second thread.
+    for format in ["json", "jsonl"] {
+        closed_pipe_exits_quietly_in(format);
+    }
+}
+
+fn closed_pipe_exits_quietly_in(format: &str) {
     use std::io::Read;
     use std::process::{Command, Stdio};
     let bin = assert_cmd::cargo::cargo_bin("tlsdiag");
     let mut child = Command::new(bin)
-        .args(["analyze", "--all", "--format", "json"])
+        .args(["analyze", "--all", "--format", format])
         .arg(capture("tls12-ok.pcap"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -340,13 +347,19 @@ fn output_files_are_not_replaced_without_force() {
 
 #[test]
 fn disk_full_is_a_clean_error() {
+    for format in ["json", "jsonl"] {
+        disk_full_is_a_clean_error_in(format);
+    }
+}
+
+fn disk_full_is_a_clean_error_in(format: &str) {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         eprintln!("skipped: no /dev/full here");
         return;
     };
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tlsdiag"))
         .current_dir(common::root())
-        .args(["analyze", "--all", "--format", "json"])
+        .args(["analyze", "--all", "--format", format])
         .arg(capture("tls12-ok.pcap"))
         .stdout(full)
         .output()

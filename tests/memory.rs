@@ -209,44 +209,36 @@ fn replayed_connections(n: u16) -> tempfile::NamedTempFile {
 /// findings are out, as `--format jsonl` does) or buffered (every model kept
 /// for a whole-capture report). Returns the peak and the connections seen.
 fn analysis_peak(file: &std::path::Path, streamed: bool) -> (usize, usize) {
-    use tlsdiag::certs::CertCache;
     use tlsdiag::pipeline::{self, Limits, Streaming};
-    use tlsdiag::rules::{Context, RuleOptions, Selection};
     let path = file.to_str().expect("utf-8 path");
     let mut seen = 0;
     let peak = peak_during(|| {
-        let certs = CertCache::new();
-        let opts = RuleOptions::default();
-        let cx = Context {
-            options: &opts,
-            trust: None,
-            crls: &[],
-        };
-        let sel = Selection::default();
-        let limits = Limits::default();
-        if streamed {
-            let mut stream = Streaming::new(&cx, &sel);
-            let reader = tlsdiag::capture::open(path).expect("open");
-            let decoding =
-                pipeline::decode_each(reader, &limits, None, &certs, &mut |_| {}, &mut |c| {
-                    seen += 1;
-                    let findings = stream.add(&c);
-                    assert!(
-                        findings
-                            .iter()
-                            .all(|f| f.severity != tlsdiag::rules::Severity::Error)
-                    );
-                    std::ops::ControlFlow::Continue(())
-                })
-                .expect("decode");
-            let a = stream.finish(decoding);
-            assert_eq!(a.summary.completed, seen);
-        } else {
-            let d =
-                pipeline::decode_file(path, &limits, None, &certs, &mut |_| {}).expect("decode");
-            let a = pipeline::analyze(d, &cx, &sel);
-            seen = a.connections.len();
-        }
+        with_default_rules(|cx, sel, certs| {
+            let limits = Limits::default();
+            if streamed {
+                let mut stream = Streaming::new(cx, sel);
+                let reader = tlsdiag::capture::open(path).expect("open");
+                let decoding =
+                    pipeline::decode_each(reader, &limits, None, certs, &mut |_| {}, &mut |c| {
+                        seen += 1;
+                        let findings = stream.add(&c);
+                        assert!(
+                            findings
+                                .iter()
+                                .all(|f| f.severity != tlsdiag::rules::Severity::Error)
+                        );
+                        std::ops::ControlFlow::Continue(())
+                    })
+                    .expect("decode");
+                let a = stream.finish(decoding);
+                assert_eq!(a.summary.completed, seen);
+            } else {
+                let d =
+                    pipeline::decode_file(path, &limits, None, certs, &mut |_| {}).expect("decode");
+                let a = pipeline::analyze(d, cx, sel);
+                seen = a.connections.len();
+            }
+        })
     });
     (peak, seen)
 }
@@ -287,6 +279,27 @@ fn streamed_analysis_memory_does_not_grow_with_the_capture() {
         l_peak >> 10,
         b_large >> 10
     );
+}
+
+/// Runs `f` with the default rule context, selection and a fresh certificate cache.
+fn with_default_rules<R>(
+    f: impl FnOnce(
+        &tlsdiag::rules::Context<'_>,
+        &tlsdiag::rules::Selection,
+        &tlsdiag::certs::CertCache,
+    ) -> R,
+) -> R {
+    let opts = tlsdiag::rules::RuleOptions::default();
+    let cx = tlsdiag::rules::Context {
+        options: &opts,
+        trust: None,
+        crls: &[],
+    };
+    f(
+        &cx,
+        &tlsdiag::rules::Selection::default(),
+        &tlsdiag::certs::CertCache::new(),
+    )
 }
 
 /// A pcap file of `n` SYNs from distinct clients to one server: a SYN flood.
@@ -338,9 +351,7 @@ fn syn_flood_file(n: u32) -> tempfile::NamedTempFile {
 
 #[test]
 fn syn_flood_through_the_whole_streamed_pipeline_is_bounded() {
-    use tlsdiag::certs::CertCache;
     use tlsdiag::pipeline::{self, Limits, Streaming};
-    use tlsdiag::rules::{Context, RuleOptions, Selection};
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     const N: u32 = 200_000;
     let file = syn_flood_file(N);
@@ -348,34 +359,28 @@ fn syn_flood_through_the_whole_streamed_pipeline_is_bounded() {
     let mut seen = 0u32;
     let mut cut = 0u32;
     let peak = peak_during(|| {
-        let certs = CertCache::new();
-        let opts = RuleOptions::default();
-        let cx = Context {
-            options: &opts,
-            trust: None,
-            crls: &[],
-        };
-        let sel = Selection::default();
-        let mut limits = Limits::default();
-        limits.tcp.max_connections = 10_000;
-        let mut stream = Streaming::new(&cx, &sel);
-        let reader = tlsdiag::capture::open(&path).expect("open");
-        let decoding =
-            pipeline::decode_each(reader, &limits, None, &certs, &mut |_| {}, &mut |c| {
-                seen += 1;
-                let findings = stream.add(&c);
-                cut += u32::from(findings.iter().any(|f| f.rule == "analysis-limit-reached"));
-                std::ops::ControlFlow::Continue(())
-            })
-            .expect("decode");
-        let a = stream.finish(decoding);
-        assert_eq!(a.summary.connections, N as usize);
-        assert!(
-            a.findings
-                .iter()
-                .any(|f| f.rule == "analysis-limit-reached" && f.connection.is_none()),
-            "the cap is reported for the capture"
-        );
+        with_default_rules(|cx, sel, certs| {
+            let mut limits = Limits::default();
+            limits.tcp.max_connections = 10_000;
+            let mut stream = Streaming::new(cx, sel);
+            let reader = tlsdiag::capture::open(&path).expect("open");
+            let decoding =
+                pipeline::decode_each(reader, &limits, None, certs, &mut |_| {}, &mut |c| {
+                    seen += 1;
+                    let findings = stream.add(&c);
+                    cut += u32::from(findings.iter().any(|f| f.rule == "analysis-limit-reached"));
+                    std::ops::ControlFlow::Continue(())
+                })
+                .expect("decode");
+            let a = stream.finish(decoding);
+            assert_eq!(a.summary.connections, N as usize);
+            assert!(
+                a.findings
+                    .iter()
+                    .any(|f| f.rule == "analysis-limit-reached" && f.connection.is_none()),
+                "the cap is reported for the capture"
+            );
+        })
     });
     assert_eq!(seen, N, "every half-open connection is reported");
     assert_eq!(cut, N - 10_000, "each evicted one says the cap cut it");

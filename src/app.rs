@@ -276,9 +276,20 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     if args.format == Format::Jsonl && args.redact.is_none() {
         return analyze_streaming(args, &setup, limits, &certs);
     }
-    if args.format == Format::Jsonl && args.redact.is_none() {
-        return analyze_streaming(args, &setup, limits, &certs);
-    }
+    // The ticket reports name each file's SHA-256: hash on another core
+    // while this one analyses.
+    let hashing = matches!(args.format, Format::Markdown | Format::Html).then(|| {
+        let files = args.files.clone();
+        std::thread::spawn(move || {
+            files
+                .into_iter()
+                .map(|f| {
+                    let h = file_sha256(&f);
+                    (f, h)
+                })
+                .collect::<std::collections::HashMap<_, _>>()
+        })
+    });
     let mut analyses = Vec::new();
     if args.merge {
         let decoding = {
@@ -298,10 +309,11 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         }
     }
 
-    if matches!(args.format, Format::Markdown | Format::Html) {
+    if let Some(hashing) = hashing {
+        let hashes = hashing.join().unwrap_or_default();
         for a in &mut analyses {
             for f in &mut a.capture.files {
-                f.sha256 = file_sha256(&f.name);
+                f.sha256 = hashes.get(&f.name).cloned().flatten();
             }
         }
     }

@@ -86,8 +86,10 @@ enum CloseWhy {
 pub struct ConnTable {
     limits: TcpLimits,
     index: HashMap<Key, usize>,
-    /// Connection slots; freed ones are reused via `free`.
-    slots: Vec<Option<Conn>>,
+    /// Connection slots; freed ones are reused via `free`. Boxed: a
+    /// connection is ~760 bytes, and an unboxed slot vector would move them
+    /// all (and hold twice the room) each time it grows.
+    slots: Vec<Option<Box<Conn>>>,
     free: Vec<usize>,
     /// Least recently active first; entries whose tick no longer matches the
     /// connection's are stale and skipped (lazy deletion, compacted).
@@ -236,7 +238,7 @@ impl ConnTable {
     }
 
     fn conn(&self, slot: usize) -> Option<&Conn> {
-        self.slots.get(slot).and_then(Option::as_ref)
+        self.slots.get(slot).and_then(Option::as_deref)
     }
 
     /// Creates the connection for a segment with an unknown 4-tuple.
@@ -255,7 +257,7 @@ impl ConnTable {
             }
         };
         if let Some(place) = self.slots.get_mut(slot) {
-            *place = Some(conn);
+            *place = Some(Box::new(conn));
         }
         self.index.insert(key, slot);
         self.stats.connections_opened += 1;

@@ -59,43 +59,47 @@ fn capture_limits(capture: &CaptureFacts, out: &mut Vec<Finding>) {
 }
 
 fn connection_limits(c: &Connection, out: &mut Vec<Finding>) {
-    {
-        let mut hits: Vec<String> = c
-            .tls
-            .as_ref()
-            .map(|t| t.limits_hit.clone())
-            .unwrap_or_default();
-        if let TcpEnd::Evicted { frame } = c.tcp.end {
-            hits.push(format!(
-                "connection evicted from the table at frame {frame} because too many connections were open at once (--max-connections)"
-            ));
-        }
-        if c.tcp.ooo_bytes_dropped > 0 {
-            hits.push(format!(
-                "{} out-of-order bytes dropped because the per-direction buffer was full (--max-ooo-bytes)",
-                c.tcp.ooo_bytes_dropped
-            ));
-        }
-        if hits.is_empty() {
-            return;
-        }
-        let evicted = match c.tcp.end {
-            TcpEnd::Evicted { frame } => Some(frame),
-            _ => None,
-        };
-        let mut f = Finding::new(
-            &ANALYSIS_LIMIT_REACHED,
-            Some(c.id),
-            format!("analysis of {} → {} was cut by a resource limit", c.client, c.server),
-            format!("On this connection tlsdiag hit: {}. What came after may be missing from the analysis.", hits.join("; ")),
-        )
-        .frames([c.first_frame])
-        .frames(evicted);
-        for h in &hits {
-            f = f.fact(format!("limit: {h}"));
-        }
-        out.push(f);
+    let mut hits: Vec<String> = c
+        .tls
+        .as_ref()
+        .map(|t| t.limits_hit.clone())
+        .unwrap_or_default();
+    if let TcpEnd::Evicted { frame } = c.tcp.end {
+        hits.push(format!(
+            "connection evicted from the table at frame {frame} because too many connections were open at once (--max-connections)"
+        ));
     }
+    if c.tcp.ooo_bytes_dropped > 0 {
+        hits.push(format!(
+            "{} out-of-order bytes dropped because the per-direction buffer was full (--max-ooo-bytes)",
+            c.tcp.ooo_bytes_dropped
+        ));
+    }
+    if hits.is_empty() {
+        return;
+    }
+    let evicted = match c.tcp.end {
+        TcpEnd::Evicted { frame } => Some(frame),
+        _ => None,
+    };
+    let mut f = Finding::new(
+        &ANALYSIS_LIMIT_REACHED,
+        Some(c.id),
+        format!(
+            "analysis of {} → {} was cut by a resource limit",
+            c.client, c.server
+        ),
+        format!(
+            "On this connection tlsdiag hit: {}. What came after may be missing from the analysis.",
+            hits.join("; ")
+        ),
+    )
+    .frames([c.first_frame])
+    .frames(evicted);
+    for h in &hits {
+        f = f.fact(format!("limit: {h}"));
+    }
+    out.push(f);
 }
 
 #[cfg(test)]

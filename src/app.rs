@@ -338,11 +338,7 @@ fn analyze_streaming(
     limits: &Limits,
     certs: &CertCache,
 ) -> Result<u8> {
-    // Stdout (not its lock) so the rules-and-output thread can own the sink.
-    let mut sink: Box<dyn Write + Send> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
-        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
-    };
+    let mut sink = open_output(args.output.as_deref(), args.force)?;
     let run = JsonlRun {
         args,
         setup,
@@ -408,7 +404,7 @@ impl JsonlRun<'_> {
                         continue;
                     }
                     let findings = stream.add(&c);
-                    worst = findings.iter().map(|f| Some(f.severity)).fold(worst, Option::max);
+                    worst = worst.max(highest(&findings));
                     // An error drops the queue: the decoder sees it and stops.
                     report::json::write_connection_line(sink, name, &c, findings.iter().collect())?;
                 }
@@ -439,11 +435,7 @@ impl JsonlRun<'_> {
                 .map_err(|_| anyhow::anyhow!("the report writer stopped unexpectedly"))?;
             let (worst, stream, sink) = written.context("writing the report")?;
             let tail = stream.finish(decoded?);
-            let worst = tail
-                .findings
-                .iter()
-                .map(|f| Some(f.severity))
-                .fold(worst, Option::max);
+            let worst = worst.max(highest(&tail.findings));
             report::json::write_capture_line(
                 sink,
                 name,
@@ -464,10 +456,7 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     let before = diff_side(&args.before, &setup, &certs)?;
     let after = diff_side(&args.after, &setup, &certs)?;
     let d = crate::diff::diff(&before, &after);
-    let mut sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
-    };
+    let mut sink = open_output(args.output.as_deref(), args.force)?;
     match args.format {
         DiffFormat::Json => crate::diff::write_json(&mut sink, &d)?,
         DiffFormat::Markdown => crate::diff::write_markdown(&mut sink, &d)?,
@@ -526,10 +515,7 @@ fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
 }
 
 fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
-    let mut sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(create_output(path, args.force)?)),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
-    };
+    let mut sink = open_output(args.output.as_deref(), args.force)?;
     let to_terminal = args.output.is_none();
     for a in analyses {
         match args.format {
@@ -597,6 +583,11 @@ fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
     u8::from(hit)
 }
 
+/// The highest severity among `findings`.
+fn highest(findings: &[crate::rules::Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).max()
+}
+
 /// True when a finding of `severity` reaches the `--fail-on` threshold.
 fn reaches(fail_on: FailOn, severity: Severity) -> bool {
     let threshold = match fail_on {
@@ -619,6 +610,15 @@ fn file_sha256(name: &str) -> Option<String> {
     let mut h = Sha256::new();
     io::copy(&mut f, &mut h).ok()?;
     Some(hex::encode(h.finalize()))
+}
+
+/// Where a report goes: `-o PATH`, else stdout, buffered. Stdout rather
+/// than its lock, so the streaming writer thread can own the sink.
+fn open_output(path: Option<&std::path::Path>, force: bool) -> Result<Box<dyn Write + Send>> {
+    Ok(match path {
+        Some(path) => Box::new(io::BufWriter::new(create_output(path, force)?)),
+        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+    })
 }
 
 /// Opens `-o PATH` for writing; an existing file is replaced only with `--force`.

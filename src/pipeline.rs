@@ -146,12 +146,8 @@ impl StreamSink for Collector<'_> {
         frame: FrameNo,
         ts: Timestamp,
     ) -> Interest {
-        let keys = self.keys.clone();
         match self.decoder(id) {
-            Some(d) => {
-                d.set_keys(&keys);
-                d.on_data(dir, offset, data, frame, ts)
-            }
+            Some(d) => d.on_data(dir, offset, data, frame, ts),
             None => Interest::CountOnly,
         }
     }
@@ -186,7 +182,7 @@ impl StreamSink for Collector<'_> {
                 None => self.empty_session(),
             },
         };
-        let tls = Some(tls);
+        let tls = Some(tls); // every accepted connection has a session, maybe empty
         if !self.stopped && (self.emit)(Closed { tcp: conn, tls }).is_break() {
             self.stopped = true;
         }
@@ -194,7 +190,8 @@ impl StreamSink for Collector<'_> {
 }
 
 impl Collector<'_> {
-    /// The decoder of an open, accepted connection, made on first use.
+    /// The decoder of an open, accepted connection, made on first use, with
+    /// the keys now in force (a secrets block may have arrived meanwhile).
     fn decoder(&mut self, id: ConnId) -> Option<&mut TlsConnDecoder> {
         if self.skipped.contains(&id) || self.finished.contains_key(&id) {
             return None;
@@ -204,6 +201,7 @@ impl Collector<'_> {
             .decoders
             .entry(id)
             .or_insert_with(|| Box::new(TlsConnDecoder::with_keys(limits, keys.clone())));
+        d.set_keys(keys);
         Some(d)
     }
 

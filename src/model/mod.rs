@@ -237,15 +237,16 @@ impl SummaryBuilder {
         }
         self.count(findings);
         let key = c.server_key();
-        let (first, server) = self.servers.entry(key.clone()).or_insert_with(|| {
-            (
+        let (first, server) = match self.servers.get_mut(&key) {
+            Some(entry) => entry,
+            None => self.servers.entry(key.clone()).or_insert((
                 c.id,
                 ServerSummary {
                     server: key,
                     ..ServerSummary::default()
                 },
-            )
-        });
+            )),
+        };
         *first = (*first).min(c.id);
         server.add(c, findings);
     }

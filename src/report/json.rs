@@ -36,18 +36,15 @@ pub fn write_connection_line(
     connection: &Connection,
     findings: Vec<&Finding>,
 ) -> io::Result<()> {
-    let line = Line {
-        schema_version: SCHEMA_VERSION,
-        capture,
-        connection,
-        findings,
-    };
-    // Serialize into memory, then one write: serde_json writes token by
-    // token, and through `dyn Write` each token would be a dynamic call.
-    let mut buf = Vec::with_capacity(16 << 10);
-    serde_json::to_writer(&mut buf, &line)?;
-    buf.push(b'\n');
-    out.write_all(&buf)
+    write_line(
+        out,
+        &Line {
+            schema_version: SCHEMA_VERSION,
+            capture,
+            connection,
+            findings,
+        },
+    )
 }
 
 /// The last line: the summary and the findings that needed every connection
@@ -58,14 +55,25 @@ pub fn write_capture_line(
     summary: &crate::model::Summary,
     findings: Vec<&Finding>,
 ) -> io::Result<()> {
-    let line = CaptureLine {
-        schema_version: SCHEMA_VERSION,
-        capture,
-        summary,
-        findings,
-    };
-    serde_json::to_writer(&mut *out, &line)?;
-    out.write_all(b"\n")
+    write_line(
+        out,
+        &CaptureLine {
+            schema_version: SCHEMA_VERSION,
+            capture,
+            summary,
+            findings,
+        },
+    )
+}
+
+/// One JSON value and a newline. Serialized into memory, then one write:
+/// serde_json writes token by token, and through `dyn Write` each token
+/// would be a dynamic call.
+fn write_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(16 << 10);
+    serde_json::to_writer(&mut buf, value)?;
+    buf.push(b'\n');
+    out.write_all(&buf)
 }
 
 /// A whole analysis as JSON Lines, laid out as the streaming writer lays it

@@ -14,14 +14,15 @@
 //!   spurious connection. It is closed (`on_close`) when that time has passed
 //!   (checked as later segments arrive), when a new SYN reuses its 4-tuple,
 //!   when the cap evicts it (its `end` stays `Fin`/`Rst`), or at `finish`.
-//!   A connection whose FINs were both acknowledged expects nothing more:
-//!   it is closed at once and leaves a small tombstone of its 4-tuple for
-//!   [`LINGER_SECS`], so a retransmitted FIN or ACK after that is recognised
-//!   and dropped (`late_segments`) instead of opening a spurious connection;
-//!   a SYN on that 4-tuple opens a new one. When no more bytes can come (FIN both ways with everything before them
+//! - A connection whose FINs were both acknowledged expects nothing more: it
+//!   is closed at once and leaves a tombstone of its 4-tuple for
+//!   [`LINGER_SECS`], so a retransmitted FIN or ACK is recognised and dropped
+//!   (`late_segments`) instead of opening a spurious connection; a SYN on
+//!   that 4-tuple opens a new one.
+//! - When no more bytes can come (FIN both ways with everything before them
 //!   delivered, or a RST with nothing buffered) the sink hears `on_finished`
 //!   and the overlap-check buffers are freed, so a lingering connection is
-//!   small; memory follows the connections in flight, not the capture.
+//!   small: memory follows the connections in flight, not the capture.
 //! - Port reuse: a SYN after a RST (even with the same ISN, as stacks that
 //!   retry do), or a SYN with a new ISN, opens a new connection on the same
 //!   4-tuple when the existing one ended, never saw a SYN (mid-stream), or saw

@@ -28,7 +28,7 @@ fn ts(ms: u64) -> Timestamp {
 fn named(id: u16, name: &str) -> Named {
     Named {
         id,
-        name: Some(name.to_string()),
+        name: Some(name.to_string().into()),
     }
 }
 
@@ -241,12 +241,12 @@ fn connection(id: u32, server: &str, tls: Tls) -> Connection {
 
 fn finding(rule: &str, conn: u32) -> Finding {
     Finding {
-        rule: rule.into(),
+        rule: rule.to_string().into(),
         severity: Severity::Error,
         title: rule.into(),
         connection: Some(ConnId(conn)),
         explanation: String::new(),
-        remediation: String::new(),
+        remediation: String::new().into(),
         evidence: Evidence::default(),
         inferred: false,
     }

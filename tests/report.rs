@@ -39,7 +39,7 @@ fn ts(ms: u64) -> Timestamp {
 fn named(id: u16, name: &str) -> Named {
     Named {
         id,
-        name: Some(name.to_string()),
+        name: Some(name.to_string().into()),
     }
 }
 
@@ -213,7 +213,7 @@ fn entry(frame: u64, ms: u64, sender: Side, what: &str) -> TimelineEntry {
         frame: FrameNo(frame),
         ts: ts(ms),
         sender,
-        what: what.to_string(),
+        what: what.to_string().into(),
         decrypted: false,
     }
 }

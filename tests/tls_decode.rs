@@ -88,13 +88,10 @@ fn rfc8446_tls13_selected_version_comes_from_supported_versions() {
     };
     assert_eq!(sh.legacy_version.id, 0x0303);
     assert_eq!(sh.supported_versions_ext, Some(0x0304));
-    assert_eq!(sh.selected_version.name.as_deref(), Some("TLS 1.3"));
+    assert_eq!(sh.selected_version.name, Some("TLS 1.3"));
+    assert_eq!(sh.cipher_suite.name, Some("TLS_AES_128_GCM_SHA256"));
     assert_eq!(
-        sh.cipher_suite.name.as_deref(),
-        Some("TLS_AES_128_GCM_SHA256")
-    );
-    assert_eq!(
-        sh.key_share_group.as_ref().and_then(|g| g.name.as_deref()),
+        sh.key_share_group.as_ref().and_then(|g| g.name),
         Some("x25519")
     );
     // Everything after the ServerHello is encrypted and only counted.

@@ -330,7 +330,7 @@ fn group(a: &Analysis) -> BTreeMap<String, Profile<'_>> {
             Severity::Warning => &mut p.warnings,
             Severity::Info => continue,
         };
-        *map.entry(f.rule.clone()).or_default() += 1;
+        *map.entry(f.rule.to_string()).or_default() += 1;
     }
     groups
 }

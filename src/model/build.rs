@@ -11,6 +11,7 @@ use crate::certs::{self, CertCache};
 use crate::tcp::{TcpConnection, TcpEnd};
 use crate::tls::{self, HandshakeMsg, TlsSession};
 use crate::types::{Dir, FrameNo, Side, Timestamp};
+use std::borrow::Cow;
 
 /// Builds one connection's model.
 pub fn build(mut tcp: TcpConnection, session: Option<TlsSession>, certs: &CertCache) -> Connection {
@@ -82,7 +83,7 @@ fn sender(dir: Dir, swapped: bool) -> Side {
 fn named(v: &tls::IanaValue) -> Named {
     Named {
         id: v.id,
-        name: v.name.clone(),
+        name: v.name.map(Cow::Borrowed),
     }
 }
 
@@ -153,7 +154,7 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
             .filter(|e| !e.grease)
             .map(|e| Named {
                 id: e.id,
-                name: e.name.clone(),
+                name: e.name.map(Cow::Borrowed),
             })
             .collect(),
         fallback_scsv: ch.fallback_scsv,
@@ -187,7 +188,7 @@ fn server_choice(
             .iter()
             .map(|e| Named {
                 id: e.id,
-                name: e.name.clone(),
+                name: e.name.map(Cow::Borrowed),
             })
             .collect(),
         downgrade_sentinel: sh.downgrade_sentinel.clone(),
@@ -299,7 +300,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
     for m in &s.messages {
         let who = side(m.dir);
         let (frame, ts) = (m.frame_last, m.ts);
-        let mut what = message_name(&m.body).to_string();
+        let mut what = Cow::Borrowed(message_name(&m.body));
         match &m.body {
             HandshakeMsg::ClientHello(ch) if who == Side::Client => {
                 client_hellos += 1;
@@ -322,7 +323,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 t.server_hello = Some(server_choice(sh, client_session_id.as_deref(), frame, ts));
             }
             HandshakeMsg::Certificate(c) => {
-                what = format!("Certificate({})", c.certificates.len());
+                what = Cow::Owned(format!("Certificate({})", c.certificates.len()));
                 let slot = match who {
                     Side::Server => &mut t.server_certificates,
                     Side::Client => &mut t.client_certificates,
@@ -407,7 +408,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 frame: r.frame,
                 ts: r.ts,
                 sender: side(r.dir),
-                what: format!("EncryptedRecord({})", r.len),
+                what: Cow::Owned(format!("EncryptedRecord({})", r.len)),
                 decrypted: false,
             });
         }
@@ -415,7 +416,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
     for a in &s.alerts {
         let desc = a.description.map(|d| Named {
             id: u16::from(d),
-            name: a.description_name.clone(),
+            name: a.description_name.map(Cow::Borrowed),
         });
         let label = match (&desc, a.encrypted) {
             (Some(d), _) => format!("Alert({})", d.label()),
@@ -436,7 +437,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
             frame: a.frame,
             ts: a.ts,
             sender: side(a.dir),
-            what: label,
+            what: Cow::Owned(label),
             decrypted: a.decrypted,
         });
     }

@@ -12,6 +12,7 @@ use crate::rules::Finding;
 use crate::tcp::TcpConnection;
 use crate::types::{ConnId, FrameNo, Side, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -27,15 +28,18 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Named {
     pub id: u16,
+    // Registry names are borrowed from the static tables in `tls::enums` (no
+    // allocation per value); a name read back from a JSON document (`diff`)
+    // is owned.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
+    pub name: Option<Cow<'static, str>>,
 }
 
 impl Named {
     /// The name, or the number in hex when unknown.
     pub fn label(&self) -> String {
         match &self.name {
-            Some(n) => n.clone(),
+            Some(n) => n.to_string(),
             None => format!("0x{:04x}", self.id),
         }
     }
@@ -206,7 +210,7 @@ impl ServerSummary {
             }
         }
         for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-            *self.failures_by_rule.entry(f.rule.clone()).or_default() += 1;
+            *self.failures_by_rule.entry(f.rule.to_string()).or_default() += 1;
         }
     }
 }
@@ -393,7 +397,7 @@ pub struct TimelineEntry {
     pub sender: Side,
     /// Message name: `ClientHello`, `Certificate`, `Alert(bad_certificate)`, `ChangeCipherSpec`,
     /// `EncryptedRecord(53)`, …
-    pub what: String,
+    pub what: Cow<'static, str>,
     /// Seen only through decryption.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub decrypted: bool,

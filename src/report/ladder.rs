@@ -110,7 +110,7 @@ pub fn build(c: &Connection) -> Ladder {
         let kind = kind_of(&e.what);
         rows.push(Row {
             sender: Some(e.sender),
-            label: e.what.clone(),
+            label: e.what.to_string(),
             frame: Some(e.frame),
             rel_ms: rel(Some(e.ts)),
             kind,

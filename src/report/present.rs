@@ -67,7 +67,7 @@ fn failure_causes(a: &Analysis) -> Vec<(String, usize)> {
         .collect();
     for f in a.findings.iter().filter(|f| f.severity == Severity::Error) {
         if let Some(id) = f.connection.filter(|id| failed.contains(id)) {
-            per_rule.entry(f.rule.as_str()).or_default().insert(id);
+            per_rule.entry(f.rule.as_ref()).or_default().insert(id);
             explained.insert(id);
         }
     }
@@ -191,7 +191,7 @@ pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Detail
         .filter(|f| f.severity >= Severity::Warning)
     {
         if let Some(id) = f.connection {
-            rules.entry(id).or_default().push(f.rule.as_str());
+            rules.entry(id).or_default().push(f.rule.as_ref());
         }
     }
     let mut candidates: Vec<&Connection> = a

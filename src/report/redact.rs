@@ -228,7 +228,7 @@ impl Pseudonyms {
             *l = self.text(l);
         }
         for e in &mut t.timeline {
-            e.what = self.text(&e.what);
+            e.what = self.text(&e.what).into();
         }
         if let Some(ch) = &mut t.client_hello {
             ch.alpn = ch.alpn.iter().map(|x| self.text(x)).collect();
@@ -270,7 +270,7 @@ impl Pseudonyms {
     fn finding(&mut self, f: &mut Finding) {
         f.title = self.text(&f.title);
         f.explanation = self.text(&f.explanation);
-        f.remediation = self.text(&f.remediation);
+        f.remediation = self.text(&f.remediation).into();
         f.evidence.facts = f.evidence.facts.iter().map(|s| self.text(s)).collect();
     }
 

@@ -88,7 +88,7 @@ fn group_findings(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut order: Vec<Group<'_>> = Vec::new();
     let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for f in findings {
-        let key = (f.rule.as_str(), f.explanation.as_str());
+        let key = (f.rule.as_ref(), f.explanation.as_str());
         match index.get(&key) {
             Some(&i) => {
                 if let Some(g) = order.get_mut(i) {

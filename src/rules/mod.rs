@@ -9,6 +9,7 @@
 use crate::model::{CaptureFacts, Connection};
 use crate::types::{ConnId, FrameNo, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 mod context;
@@ -158,7 +159,9 @@ pub struct Evidence {
 /// One result of one rule on one connection (or on the capture).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
-    pub rule: String,
+    // The rule id and the default remediation are borrowed from the rule's
+    // static declaration; read back from a JSON document (`diff`) they are owned.
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
     /// Specific to this case, naming the values (lowercase, no final period).
     pub title: String,
@@ -166,7 +169,7 @@ pub struct Finding {
     pub connection: Option<ConnId>,
     /// Plain explanation naming the actual values.
     pub explanation: String,
-    pub remediation: String,
+    pub remediation: Cow<'static, str>,
     pub evidence: Evidence,
     /// True when the finding is an inference (e.g. from encrypted record sizes).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
@@ -182,12 +185,12 @@ impl Finding {
         explanation: impl Into<String>,
     ) -> Self {
         Finding {
-            rule: rule.id.to_string(),
+            rule: Cow::Borrowed(rule.id),
             severity: rule.severity,
             title: title.into(),
             connection: conn,
             explanation: explanation.into(),
-            remediation: rule.remediation.to_string(),
+            remediation: Cow::Borrowed(rule.remediation),
             evidence: Evidence::default(),
             inferred: false,
         }
@@ -199,7 +202,7 @@ impl Finding {
     }
 
     pub fn remediation(mut self, r: impl Into<String>) -> Self {
-        self.remediation = r.into();
+        self.remediation = Cow::Owned(r.into());
         self
     }
 

@@ -16,7 +16,7 @@ pub fn ts(ms: u64) -> Timestamp {
 pub fn named(id: u16, name: &str) -> Named {
     Named {
         id,
-        name: Some(name.to_string()),
+        name: Some(name.to_string().into()),
     }
 }
 

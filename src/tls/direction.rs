@@ -376,7 +376,7 @@ impl DirState {
         let (frame_first, _) = self.log.at(self.buf_start);
         let (frame_last, ts) = self.log.at(self.buf_start + 1 + len as u64);
         let msg = match handshake::sslv2_client_hello(body) {
-            Ok(ch) => HandshakeMsg::ClientHello(ch),
+            Ok(ch) => HandshakeMsg::ClientHello(Box::new(ch)),
             Err(e) => {
                 sh.malformed(
                     self.dir,
@@ -803,9 +803,7 @@ impl DirState {
                     level,
                     level_name: level.map(|l| enums::alert_level_name(l).to_string()),
                     description: desc,
-                    description_name: desc
-                        .and_then(enums::alert_description_name)
-                        .map(str::to_string),
+                    description_name: desc.and_then(enums::alert_description_name),
                     len: body.len(),
                     decrypted,
                 },

@@ -5,13 +5,13 @@
 //! registries (extensions, groups, signature schemes, alerts, handshake types,
 //! versions) are listed here.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A 16-bit registry value with its IANA name (null when unknown) and GREASE flag.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IanaValue {
     pub id: u16,
-    pub name: Option<String>,
+    pub name: Option<&'static str>,
     /// RFC 8701 GREASE value (`0x?a?a`).
     pub grease: bool,
 }
@@ -38,7 +38,7 @@ impl IanaValue {
         };
         IanaValue {
             id,
-            name: name.map(str::to_owned),
+            name,
             grease: is_grease(id),
         }
     }

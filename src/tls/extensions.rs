@@ -7,13 +7,13 @@
 
 use super::enums::{IanaValue, Registry};
 use super::reader::{DResult, Reader};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// One extension as it appeared on the wire, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExtensionInfo {
     pub id: u16,
-    pub name: Option<String>,
+    pub name: Option<&'static str>,
     pub grease: bool,
     /// Length of the extension body in bytes.
     pub length: usize,
@@ -22,7 +22,7 @@ pub struct ExtensionInfo {
 }
 
 /// A distinguished name as sent in certificate_authorities / CertificateRequest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DistinguishedName {
     /// DER of the Name, hex.
     pub der_hex: String,

@@ -6,7 +6,7 @@
 use super::enums::{self, IanaValue, KxFamily, Registry};
 use super::extensions::{self as ext, DistinguishedName, ExtensionInfo, RawExt, hex};
 use super::reader::{DResult, DecodeError, Reader};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// SHA-256("HelloRetryRequest"), the random of a TLS 1.3 HelloRetryRequest.
 pub const HRR_RANDOM: [u8; 32] = [
@@ -30,11 +30,11 @@ impl HsContext {
 }
 
 /// A decoded handshake message body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HandshakeMsg {
     HelloRequest,
-    ClientHello(ClientHello),
+    ClientHello(Box<ClientHello>),
     ServerHello(ServerHello),
     /// A ServerHello carrying the RFC 8446 HelloRetryRequest random (or the
     /// draft type-6 message).
@@ -68,7 +68,7 @@ pub enum HandshakeMsg {
 }
 
 /// ClientHello (RFC 8446 §4.1.2), or an SSLv2-compatible CLIENT-HELLO.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClientHello {
     /// Sent in the SSLv2 2-byte-header format; `random` is then the challenge.
     pub sslv2_format: bool,
@@ -116,7 +116,7 @@ pub struct ClientHello {
 }
 
 /// ServerHello (RFC 8446 §4.1.3) — also used for HelloRetryRequest.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServerHello {
     pub legacy_version: IanaValue,
     /// The version in force: supported_versions if present, else legacy_version.
@@ -148,7 +148,7 @@ pub struct ServerHello {
 }
 
 /// One certificate of a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertEntry {
     /// The DER bytes; serialised as base64 under `der_b64`.
     #[serde(rename = "der_b64", with = "super::session::b64")]
@@ -161,7 +161,7 @@ pub struct CertEntry {
 ///
 /// An empty `certificates` with `malformed: None` is a real empty chain
 /// (e.g. a client declining to authenticate), distinct from a missing message.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Certificate {
     pub tls13_format: bool,
     /// TLS 1.3 certificate_request_context, hex.
@@ -177,7 +177,7 @@ pub struct Certificate {
 ///
 /// Only the status type and length are recorded; the OCSP response itself is
 /// not parsed here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateStatus {
     /// 1 = ocsp, 2 = ocsp_multi.
     pub status_type: u8,
@@ -188,7 +188,7 @@ pub struct CertificateStatus {
 }
 
 /// CertificateRequest (TLS 1.2 §7.4.4 or TLS 1.3 §4.3.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CertificateRequest {
     pub tls13_format: bool,
     /// TLS 1.3 certificate_request_context, hex.
@@ -204,7 +204,7 @@ pub struct CertificateRequest {
 }
 
 /// ServerKeyExchange (TLS ≤ 1.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServerKeyExchange {
     pub length: usize,
     /// "ecdhe", "dhe" or "unknown" (from the negotiated suite).
@@ -220,7 +220,7 @@ pub struct ServerKeyExchange {
 }
 
 /// CertificateVerify.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateVerify {
     /// None before TLS 1.2 (no algorithm field).
     pub signature_algorithm: Option<IanaValue>,
@@ -228,7 +228,7 @@ pub struct CertificateVerify {
 }
 
 /// NewSessionTicket (RFC 5077 or RFC 8446 §4.6.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewSessionTicket {
     pub lifetime_secs: u32,
     pub ticket_len: usize,
@@ -237,7 +237,7 @@ pub struct NewSessionTicket {
 }
 
 /// EncryptedExtensions (TLS 1.3, after decryption).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EncryptedExtensions {
     pub extensions: Vec<ExtensionInfo>,
     pub alpn: Option<String>,
@@ -253,7 +253,7 @@ pub struct EncryptedExtensions {
 pub fn decode(msg_type: u8, body: &[u8], ctx: &HsContext) -> HandshakeMsg {
     let r = match msg_type {
         0 => empty(body, HandshakeMsg::HelloRequest),
-        1 => client_hello(body).map(HandshakeMsg::ClientHello),
+        1 => client_hello(body).map(|ch| HandshakeMsg::ClientHello(Box::new(ch))),
         2 => server_hello(body).map(|sh| {
             if sh.random == hex(&HRR_RANDOM) {
                 HandshakeMsg::HelloRetryRequest(sh)

@@ -131,14 +131,11 @@ impl Crypto {
         self.secrets = Some(secrets.clone());
         let version = sh.selected_version.id;
         let suite = sh.cipher_suite.id;
-        let suite_name = sh.cipher_suite.name.as_deref();
+        let suite_name = sh.cipher_suite.name;
         if !suite_supported(version, suite, suite_name) {
             info.note = Some(format!(
                 "decrypting {} with {} is not supported",
-                sh.selected_version
-                    .name
-                    .as_deref()
-                    .unwrap_or("this version"),
+                sh.selected_version.name.unwrap_or("this version"),
                 suite_name.unwrap_or("this cipher suite")
             ));
             return;

@@ -8,10 +8,10 @@
 use super::enums::IanaValue;
 use super::handshake::HandshakeMsg;
 use crate::types::{Dir, FrameNo, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Everything decoded from one connection's two byte streams.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TlsSession {
     /// The ClientHello was sent in TCP's `to_client` direction.
     pub roles_swapped: bool,
@@ -43,7 +43,7 @@ pub struct TlsSession {
 }
 
 /// Decryption of one connection with the key log.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Decryption {
     /// The key log has secrets for this connection's ClientHello random.
     pub key_found: bool,
@@ -59,7 +59,7 @@ pub struct Decryption {
 }
 
 /// A record that the key in force did not decrypt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DecryptFailure {
     pub dir: Dir,
     pub frame: FrameNo,
@@ -79,7 +79,7 @@ impl TlsSession {
 }
 
 /// One handshake message with where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandshakeEvent {
     pub dir: Dir,
     /// Frame holding the message's first byte.
@@ -100,7 +100,7 @@ pub struct HandshakeEvent {
 }
 
 /// An alert record (plaintext or encrypted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertEvent {
     pub dir: Dir,
     pub frame: FrameNo,
@@ -111,7 +111,7 @@ pub struct AlertEvent {
     /// "warning", "fatal" or "unknown".
     pub level_name: Option<String>,
     pub description: Option<u8>,
-    pub description_name: Option<String>,
+    pub description_name: Option<&'static str>,
     /// Record payload length.
     pub len: usize,
     /// Read through decryption (level and description then known).
@@ -119,7 +119,7 @@ pub struct AlertEvent {
 }
 
 /// A ChangeCipherSpec record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CcsEvent {
     pub dir: Dir,
     pub frame: FrameNo,
@@ -127,7 +127,7 @@ pub struct CcsEvent {
 }
 
 /// An encrypted record: counted, not decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EncryptedRecord {
     pub dir: Dir,
     /// Frame holding the record header.
@@ -144,7 +144,7 @@ pub struct EncryptedRecord {
 }
 
 /// Record counts of one direction.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecordStats {
     pub records: u64,
     pub handshake_records: u64,
@@ -166,7 +166,7 @@ pub struct RecordStats {
 }
 
 /// A record-layer version seen in one direction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordVersion {
     pub dir: Dir,
     pub version: IanaValue,
@@ -175,7 +175,7 @@ pub struct RecordVersion {
 }
 
 /// A direction that carried something other than TLS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotTls {
     pub dir: Dir,
     /// "http_request", "http_response", "ssh_banner", a prelude protocol name
@@ -191,7 +191,7 @@ pub struct NotTls {
 }
 
 /// Plaintext exchanged before TLS began (an opportunistic-TLS upgrade).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Prelude {
     /// "smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "postgresql", "mysql",
     /// "irc", "rdp", "http_connect" or "unknown".
@@ -208,7 +208,7 @@ pub struct Prelude {
 }
 
 /// A decode error, with where it happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Malformed {
     pub dir: Dir,
     pub frame: FrameNo,
@@ -218,7 +218,7 @@ pub struct Malformed {
 }
 
 /// A TCP gap that fell inside a direction's handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct HandshakeGap {
     pub dir: Dir,
     pub offset: u64,

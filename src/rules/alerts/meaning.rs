@@ -100,10 +100,11 @@ impl Stage {
 /// The alert's registry name (`bad_certificate`), or its number.
 pub(crate) fn description_name(alert: &Alert) -> String {
     match &alert.description {
-        Some(d) => d
-            .name
-            .clone()
-            .unwrap_or_else(|| name_of(d.id).map_or_else(|| d.id.to_string(), String::from)),
+        Some(d) => match (&d.name, name_of(d.id)) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => d.id.to_string(),
+        },
         None => "encrypted alert".to_string(),
     }
 }

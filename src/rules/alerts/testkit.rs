@@ -73,7 +73,7 @@ pub fn entry(frame: u64, sender: Side, what: &str) -> TimelineEntry {
         frame: FrameNo(frame),
         ts: ts(frame * 10),
         sender,
-        what: what.into(),
+        what: what.to_string().into(),
         decrypted: false,
     }
 }

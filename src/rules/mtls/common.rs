@@ -33,7 +33,7 @@ pub(crate) fn no_client_certificate(tls: &Tls) -> bool {
         Some(c) => c.certificates.is_empty() && c.malformed.is_none(),
         None => tls.timeline.iter().any(|e| {
             e.sender == crate::types::Side::Client
-                && matches!(e.what.as_str(), "ClientKeyExchange" | "Finished")
+                && matches!(e.what.as_ref(), "ClientKeyExchange" | "Finished")
         }),
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn version_rank(v: u16) -> u16 {
 /// A version's usual name when the model did not name it.
 pub(crate) fn version_label(v: &Named) -> String {
     match (&v.name, v.id) {
-        (Some(n), _) => n.clone(),
+        (Some(n), _) => n.to_string(),
         (None, 0x0002) => "SSL 2.0".into(),
         (None, 0x0300) => "SSL 3.0".into(),
         (None, 0x0301) => "TLS 1.0".into(),

@@ -6,11 +6,12 @@ use crate::cli::{
     AnalyzeArgs, CertsArgs, Cli, Command, DecryptArgs, DiffArgs, DiffFormat, FailOn, Format,
     LimitArgs, Redact, RedactArgs, RulesFormat, TrustArgs,
 };
-use crate::model::Analysis;
+use crate::model::{Analysis, Connection};
 use crate::pipeline::{self, Limits};
 use crate::report::redact::{RedactWhat, redact};
+use crate::report::retain::{Keep, Retained};
 use crate::report::{self, ReportOptions, TextOptions, rules_doc};
-use crate::rules::{self, Context, RuleOptions, Selection, Severity};
+use crate::rules::{self, Context, Finding, RuleOptions, Selection, Severity};
 use crate::tls::KeyLog;
 use anyhow::{Context as _, Result, bail};
 use clap::CommandFactory;
@@ -264,7 +265,6 @@ impl RuleSetup {
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?
         .with_keys(&args.decrypt)?;
-    let (sel, cx) = (&setup.sel, setup.context());
     let mut limits = setup.limits;
     limits.filter = pipeline::ConnFilter {
         host: args.filter.host,
@@ -290,22 +290,35 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
                 .collect::<std::collections::HashMap<_, _>>()
         })
     });
+    // Keep of each connection what the report shows: reports that list
+    // connections and detail a few keep only those few whole. Pseudonyms
+    // (--redact) are numbered over everything, so that keeps everything.
+    let keep = match args.format {
+        _ if args.all || args.redact.is_some() => Keep::Everything,
+        Format::Text => Keep::Lines,
+        Format::Markdown | Format::Html => Keep::Examples,
+        Format::Json | Format::Jsonl => Keep::Everything,
+    };
+    let run = Streamed {
+        args,
+        setup: &setup,
+        limits,
+        certs: &certs,
+    };
     let mut analyses = Vec::new();
     if args.merge {
-        let decoding = {
-            let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
-            let reader = crate::capture::MergedReader::open(&paths)?;
-            let mut progress = progress_bar(args, None);
-            pipeline::decode_capture(reader, limits, setup.keys.as_ref(), &certs, &mut progress)?
-        };
-        analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
+        let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
+        let reader = crate::capture::MergedReader::open(&paths)?;
+        let mut progress = progress_bar(args, None);
+        let (_, retained, rest) = run.capture(reader, &mut progress, Retained::new(keep))?;
+        analyses.push(retained.finish(rest));
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let decoding =
-                pipeline::decode_file(file, limits, setup.keys.as_ref(), &certs, &mut progress)?;
-            analyses.push(pipeline::analyze(filter_sni(args, decoding), &cx, sel));
+            let reader = crate::capture::open(file)?;
+            let (_, retained, rest) = run.capture(reader, &mut progress, Retained::new(keep))?;
+            analyses.push(retained.finish(rest));
         }
     }
 
@@ -339,7 +352,7 @@ fn analyze_streaming(
     certs: &CertCache,
 ) -> Result<u8> {
     let mut sink = open_output(args.output.as_deref(), args.force)?;
-    let run = JsonlRun {
+    let run = Streamed {
         args,
         setup,
         limits,
@@ -348,50 +361,99 @@ fn analyze_streaming(
     let mut worst: Option<Severity> = None;
     if args.merge {
         let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
+        let name = paths.join(", ");
         let reader = crate::capture::MergedReader::open(&paths)?;
         let mut progress = progress_bar(args, None);
-        let w = run.capture(reader, &paths.join(", "), &mut sink, &mut progress)?;
-        worst = worst.max(w);
+        worst = worst.max(run.lines(reader, &name, &mut *sink, &mut progress)?);
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let reader = crate::capture::open(file)?;
-            let w = run.capture(reader, file, &mut sink, &mut progress)?;
-            worst = worst.max(w);
+            worst = worst.max(run.lines(reader, file, &mut *sink, &mut progress)?);
         }
     }
     sink.flush().context("writing the report")?;
     Ok(u8::from(worst.is_some_and(|w| reaches(args.fail_on, w))))
 }
 
+/// The last stage of a streamed analysis: takes each connection with the
+/// findings known when it ended.
+trait LastStage: Send {
+    fn take(&mut self, c: Connection, findings: Vec<Finding>) -> io::Result<()>;
+}
+
+/// JSON Lines: each connection's line written at once, the model dropped.
+struct Lines<'w> {
+    sink: &'w mut (dyn Write + Send),
+    name: &'w str,
+}
+
+impl LastStage for Lines<'_> {
+    fn take(&mut self, c: Connection, findings: Vec<Finding>) -> io::Result<()> {
+        report::json::write_connection_line(self.sink, self.name, &c, findings.iter().collect())
+    }
+}
+
+/// The other formats: what the report needs kept until the end.
+impl LastStage for Retained {
+    fn take(&mut self, c: Connection, findings: Vec<Finding>) -> io::Result<()> {
+        self.add(c, findings);
+        Ok(())
+    }
+}
+
 /// What one streamed analysis needs besides the capture.
-struct JsonlRun<'a> {
+struct Streamed<'a> {
     args: &'a AnalyzeArgs,
     setup: &'a RuleSetup,
     limits: &'a Limits,
     certs: &'a CertCache,
 }
 
-impl JsonlRun<'_> {
-    /// Streams one capture's JSON Lines to `sink` and returns the highest
-    /// severity found. Three threads joined by bounded queues of batches:
-    /// this one decodes (capture → packets → TCP → TLS); the next builds each
-    /// model and runs the rules; the last serialises and writes. Memory stays
-    /// bounded, lines keep the order connections closed in, and the three
-    /// stages (measured on the handshake workload at roughly 27 %, 40 % and
-    /// 33 % of the work) keep two cores busy.
-    fn capture<R: pipeline::FrameSource>(
+impl Streamed<'_> {
+    /// Streams one capture's JSON Lines to `sink` (the capture line last)
+    /// and returns the highest severity found.
+    fn lines<R: pipeline::FrameSource>(
         &self,
         reader: R,
         name: &str,
         sink: &mut (dyn Write + Send),
         progress: &mut dyn FnMut(u64),
     ) -> Result<Option<Severity>> {
+        let (worst, lines, rest) = self.capture(reader, progress, Lines { sink, name })?;
+        report::json::write_capture_line(
+            lines.sink,
+            name,
+            &rest.summary,
+            rest.findings.iter().collect(),
+        )
+        .context("writing the report")?;
+        Ok(worst.max(highest(&rest.findings)))
+    }
+
+    /// Analyses one capture, handing each connection to `last` as TCP closes
+    /// it. Three threads joined by bounded queues of batches: this one
+    /// decodes (capture → packets → TCP → TLS); the next builds each model
+    /// and runs the rules; the last is `last` (serialising and writing, or
+    /// keeping what a report needs). Memory stays bounded by what `last`
+    /// keeps, connections reach it in the order they closed, and the three
+    /// stages (measured on the handshake workload at roughly 30 %, 32 % and
+    /// 38 % of the work for JSON Lines) keep two cores busy.
+    ///
+    /// Returns the highest severity among the connections' findings, `last`,
+    /// and the analysis without connections: the capture's facts, the
+    /// summary, and the findings that needed every connection.
+    fn capture<R: pipeline::FrameSource, S: LastStage>(
+        &self,
+        reader: R,
+        progress: &mut dyn FnMut(u64),
+        last: S,
+    ) -> Result<(Option<Severity>, S, Analysis)> {
         // Batches, so the threads wake each other once per 64 connections.
         const BATCH: usize = 64;
         const QUEUED: usize = 8;
-        type Judged = (crate::model::Connection, Vec<crate::rules::Finding>);
+        type Judged = (Connection, Vec<Finding>);
         let cx = self.setup.context();
         let sni = self.args.filter.sni.as_deref();
         std::thread::scope(|scope| {
@@ -400,12 +462,13 @@ impl JsonlRun<'_> {
             let cx = &cx;
             let sel = &self.setup.sel;
             let certs = self.certs;
-            let writer = scope.spawn(move || -> io::Result<&mut (dyn Write + Send)> {
+            let mut last = last;
+            let writer = scope.spawn(move || -> io::Result<S> {
                 for (c, findings) in judged_rx.into_iter().flatten() {
                     // An error drops the queue: the stages before see it and stop.
-                    report::json::write_connection_line(sink, name, &c, findings.iter().collect())?;
+                    last.take(c, findings)?;
                 }
-                Ok(sink)
+                Ok(last)
             });
             let judge = scope.spawn(move || -> (Option<Severity>, pipeline::Streaming<'_>) {
                 let mut stream = pipeline::Streaming::new(cx, sel);
@@ -422,7 +485,7 @@ impl JsonlRun<'_> {
                         out.push((c, findings));
                     }
                     if judged_tx.send(out).is_err() {
-                        break; // the writer failed; its error is reported below
+                        break; // the last stage failed; its error is reported below
                     }
                 }
                 (worst, stream)
@@ -449,20 +512,12 @@ impl JsonlRun<'_> {
             drop(tx);
             let stopped = || anyhow::anyhow!("the report writer stopped unexpectedly");
             let (worst, stream) = judge.join().map_err(|_| stopped())?;
-            let sink = writer
+            let last = writer
                 .join()
                 .map_err(|_| stopped())?
                 .context("writing the report")?;
-            let tail = stream.finish(decoded?);
-            let worst = worst.max(highest(&tail.findings));
-            report::json::write_capture_line(
-                sink,
-                name,
-                &tail.summary,
-                tail.findings.iter().collect(),
-            )
-            .context("writing the report")?;
-            Ok(worst)
+            let rest = stream.finish(decoded?);
+            Ok((worst, last, rest))
         })
     }
 }
@@ -502,14 +557,6 @@ fn diff_side(file: &str, setup: &RuleSetup, certs: &CertCache) -> Result<Analysi
     let decoding =
         pipeline::decode_file(file, &setup.limits, setup.keys.as_ref(), certs, &mut |_| {})?;
     Ok(pipeline::analyze(decoding, &setup.context(), &setup.sel))
-}
-
-/// Drops the connections `--sni` leaves out, before the rules see them.
-fn filter_sni(args: &AnalyzeArgs, mut decoding: pipeline::Decoding) -> pipeline::Decoding {
-    if let Some(glob) = &args.filter.sni {
-        pipeline::retain_sni(&mut decoding, glob);
-    }
-    decoding
 }
 
 /// A progress callback: a bar on stderr when it is a terminal, else nothing.

@@ -49,15 +49,6 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     a.to_canonical() == b.to_canonical()
 }
 
-/// Keeps the connections whose SNI matches `glob` (`*` any run, `?` one
-/// character, case-insensitive); connections without SNI are dropped.
-/// Returns how many were dropped.
-pub fn retain_sni(decoding: &mut Decoding, glob: &str) -> usize {
-    let before = decoding.connections.len();
-    decoding.connections.retain(|c| sni_matches(c, glob));
-    before - decoding.connections.len()
-}
-
 /// True when the connection's SNI matches `glob` (see [`glob_match`]).
 pub fn sni_matches(c: &Connection, glob: &str) -> bool {
     c.tls

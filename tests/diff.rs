@@ -131,9 +131,9 @@ fn ok_tls() -> Tls {
         sni: Some(NAME.into()),
         version: Some(tls12()),
         cipher_suite: Some(aes128_sha()),
-        client_hello: Some(offer(vec![tls12()], suites)),
+        client_hello: Some(Box::new(offer(vec![tls12()], suites))),
         hello_retry: None,
-        server_hello: Some(server_hello(tls12(), aes128_sha())),
+        server_hello: Some(Box::new(server_hello(tls12(), aes128_sha()))),
         server_certificates: Some(server_chain()),
         certificate_request: None,
         client_certificates: None,
@@ -323,13 +323,13 @@ fn client_cert_pair() -> (Analysis, Analysis) {
     };
     let with_cert = || {
         let mut t = ok_tls();
-        t.certificate_request = Some(request());
+        t.certificate_request = Some(Box::new(request()));
         t.client_certificates = Some(client_chain("tlsdiag Test Client CA", "d4"));
         t
     };
     let without = || {
         let mut t = fail(ok_tls(), Side::Server, (116, "certificate_required"));
-        t.certificate_request = Some(request());
+        t.certificate_request = Some(Box::new(request()));
         t.client_certificates = Some(chain(vec![]));
         t
     };

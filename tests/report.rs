@@ -241,8 +241,12 @@ fn success(id: u32, client: &str, sni: &str, leaf_cn: &str) -> Connection {
     let mut tls = empty_tls(sni);
     tls.version = Some(named(0x0303, "TLS 1.2"));
     tls.cipher_suite = Some(named(0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
-    tls.client_hello = Some(offer(b + 4, t0 + 2, vec![named(0x0303, "TLS 1.2")]));
-    tls.server_hello = Some(choice(b + 6, t0 + 5));
+    tls.client_hello = Some(Box::new(offer(
+        b + 4,
+        t0 + 2,
+        vec![named(0x0303, "TLS 1.2")],
+    )));
+    tls.server_hello = Some(Box::new(choice(b + 6, t0 + 5)));
     tls.server_certificates = Some(chain(
         b + 6,
         t0 + 5,
@@ -287,14 +291,14 @@ fn mtls_failure(id: u32, client: &str, sni: &str, leaf_cn: &str) -> (Connection,
     let mut c = success(id, client, sni, leaf_cn);
     let tls = c.tls.as_mut().expect("tls");
     tls.handshake_complete = false;
-    tls.certificate_request = Some(CertificateRequest {
+    tls.certificate_request = Some(Box::new(CertificateRequest {
         frame: FrameNo(b + 6),
         ts: ts(t0 + 5),
         ca_names: vec![client_ca_dn()],
         certificate_types: vec!["ecdsa_sign".into()],
         signature_algorithms: vec![named(0x0807, "ed25519")],
         decrypted: false,
-    });
+    }));
     tls.client_certificates = Some(chain(b + 8, t0 + 7, vec![]));
     tls.timeline = vec![
         entry(b + 4, t0 + 2, Side::Client, "ClientHello"),
@@ -359,7 +363,11 @@ fn version_mismatch(id: u32, client: &str, sni: &str) -> (Connection, Finding) {
     let b = u64::from(id) * 100;
     let t0 = u64::from(id) * 1000;
     let mut tls = empty_tls(sni);
-    tls.client_hello = Some(offer(b + 4, t0 + 2, vec![named(0x0301, "TLS 1.0")]));
+    tls.client_hello = Some(Box::new(offer(
+        b + 4,
+        t0 + 2,
+        vec![named(0x0301, "TLS 1.0")],
+    )));
     tls.timeline = vec![
         entry(b + 4, t0 + 2, Side::Client, "ClientHello"),
         entry(b + 5, t0 + 3, Side::Server, "Alert(protocol_version)"),

@@ -269,7 +269,7 @@ fn tls<'a>(p: &'a Profile<'_>) -> impl Iterator<Item = &'a Tls> {
 }
 
 fn offers<'a>(p: &'a Profile<'_>) -> impl Iterator<Item = &'a ClientOffer> {
-    tls(p).filter_map(|t| t.client_hello.as_ref())
+    tls(p).filter_map(|t| t.client_hello.as_deref())
 }
 
 fn failed(p: &Profile<'_>) -> usize {

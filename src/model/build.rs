@@ -307,20 +307,25 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 if t.client_hello.is_none() {
                     t.sni = ch.server_name.clone();
                     client_session_id = Some(ch.session_id.clone());
-                    t.client_hello = Some(client_offer(ch, frame, ts));
+                    t.client_hello = Some(Box::new(client_offer(ch, frame, ts)));
                 }
             }
             HandshakeMsg::HelloRetryRequest(sh) if t.hello_retry.is_none() => {
-                t.hello_retry = Some(HelloRetry {
+                t.hello_retry = Some(Box::new(HelloRetry {
                     frame,
                     ts,
                     group: sh.key_share_group.as_ref().map(named),
                     cipher_suite: named(&sh.cipher_suite),
-                });
+                }));
             }
             HandshakeMsg::ServerHello(sh) if who == Side::Server && t.server_hello.is_none() => {
                 psk_selected = sh.pre_shared_key_selected.is_some();
-                t.server_hello = Some(server_choice(sh, client_session_id.as_deref(), frame, ts));
+                t.server_hello = Some(Box::new(server_choice(
+                    sh,
+                    client_session_id.as_deref(),
+                    frame,
+                    ts,
+                )));
             }
             HandshakeMsg::Certificate(c) => {
                 what = Cow::Owned(format!("Certificate({})", c.certificates.len()));
@@ -333,23 +338,23 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 }
             }
             HandshakeMsg::ServerKeyExchange(ske) if t.server_key_exchange.is_none() => {
-                t.server_key_exchange = Some(ServerKeyExchange {
+                t.server_key_exchange = Some(Box::new(ServerKeyExchange {
                     frame,
                     kx: ske.kx.clone(),
                     group: ske.named_group.as_ref().map(named),
                     dh_bits: ske.dh_p_bits,
                     signature_algorithm: ske.signature_algorithm.as_ref().map(named),
-                });
+                }));
             }
             HandshakeMsg::CertificateStatus(cs) if t.ocsp_stapled.is_none() => {
-                t.ocsp_stapled = Some(OcspStapled {
+                t.ocsp_stapled = Some(Box::new(OcspStapled {
                     frame,
                     response_len: cs.response_len,
                     summary: certs::summarize_ocsp(&cs.response),
-                });
+                }));
             }
             HandshakeMsg::CertificateRequest(cr) if t.certificate_request.is_none() => {
-                t.certificate_request = Some(CertificateRequest {
+                t.certificate_request = Some(Box::new(CertificateRequest {
                     frame,
                     ts,
                     ca_names: cr.certificate_authorities.iter().map(dn_text).collect(),
@@ -360,7 +365,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                         .collect(),
                     signature_algorithms: named_list(&cr.signature_algorithms),
                     decrypted: m.decrypted,
-                });
+                }));
             }
             _ => {}
         }

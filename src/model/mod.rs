@@ -387,6 +387,32 @@ impl Connection {
     pub fn failed(&self) -> bool {
         self.outcome.status == Status::Failed
     }
+
+    /// Drops what only a connection's detailed view shows (the hellos,
+    /// certificates, alerts, timeline and encrypted records), keeping its
+    /// identity, endpoints, frames, outcome, history, TCP facts and the
+    /// one-line TLS facts (SNI, version, cipher suite, flags). A streamed
+    /// ticket report does this to the connections it will only list, so its
+    /// memory follows the connections it details, not the capture.
+    pub fn drop_details(&mut self) {
+        if let Some(t) = &mut self.tls {
+            t.client_hello = None;
+            t.hello_retry = None;
+            t.server_hello = None;
+            t.server_certificates = None;
+            t.certificate_request = None;
+            t.client_certificates = None;
+            t.server_key_exchange = None;
+            t.ocsp_stapled = None;
+            t.not_tls = None;
+            t.decryption = None;
+            t.alerts = Vec::new();
+            t.timeline = Vec::new();
+            t.encrypted_flight = Vec::new();
+            t.malformed = Vec::new();
+            t.limits_hit = Vec::new();
+        }
+    }
 }
 
 /// One handshake-level event in time order.
@@ -574,20 +600,20 @@ pub struct Tls {
     /// Negotiated version (ServerHello, via supported_versions when present).
     pub version: Option<Named>,
     pub cipher_suite: Option<Named>,
-    pub client_hello: Option<ClientOffer>,
-    pub hello_retry: Option<HelloRetry>,
-    pub server_hello: Option<ServerChoice>,
+    pub client_hello: Option<Box<ClientOffer>>,
+    pub hello_retry: Option<Box<HelloRetry>>,
+    pub server_hello: Option<Box<ServerChoice>>,
     /// `null` = no Certificate message from the server seen (absent, or encrypted).
     pub server_certificates: Option<Chain>,
-    pub certificate_request: Option<CertificateRequest>,
+    pub certificate_request: Option<Box<CertificateRequest>>,
     /// `null` = the client never sent a Certificate message; `certificates: []` = it sent an empty one.
     pub client_certificates: Option<Chain>,
     /// TLS 1.2 and earlier: the server's key exchange parameters.
     #[serde(default)]
-    pub server_key_exchange: Option<ServerKeyExchange>,
+    pub server_key_exchange: Option<Box<ServerKeyExchange>>,
     /// A stapled OCSP response (CertificateStatus), when the server sent one.
     #[serde(default)]
-    pub ocsp_stapled: Option<OcspStapled>,
+    pub ocsp_stapled: Option<Box<OcspStapled>>,
     pub alerts: Vec<Alert>,
     pub timeline: Vec<TimelineEntry>,
     /// Handshake finished (both Finished seen, or inferred from application data both ways).

@@ -84,8 +84,7 @@ pub fn write_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
     let mut by_conn: std::collections::HashMap<_, Vec<&Finding>> = std::collections::HashMap::new();
     let mut rest = Vec::new();
     for f in &analysis.findings {
-        let per_connection =
-            crate::rules::find(&f.rule).is_some_and(|r| r.reports_per_connection());
+        let per_connection = crate::rules::reports_per_connection(&f.rule);
         match f.connection {
             Some(id) if per_connection => by_conn.entry(id).or_default().push(f),
             _ => rest.push(f),

@@ -11,6 +11,7 @@ pub mod ladder;
 pub mod markdown;
 pub mod present;
 pub mod redact;
+pub mod retain;
 pub mod rules_doc;
 pub mod sanitize;
 pub mod text;

@@ -184,40 +184,33 @@ pub const DETAIL_PER_KIND: usize = 5;
 /// kind of problem shown with at most [`DETAIL_PER_KIND`] examples (all with
 /// `--all`, which also details every other connection).
 pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Details<'a> {
-    let mut rules: HashMap<ConnId, Vec<&str>> = HashMap::new();
-    for f in a
-        .findings
-        .iter()
-        .filter(|f| f.severity >= Severity::Warning)
-    {
+    let mut own: HashMap<ConnId, Vec<&Finding>> = HashMap::new();
+    for f in &a.findings {
         if let Some(id) = f.connection {
-            rules.entry(id).or_default().push(f.rule.as_ref());
+            own.entry(id).or_default().push(f);
         }
     }
-    let mut candidates: Vec<&Connection> = a
+    let mut candidates: Vec<(&Connection, Option<String>)> = a
         .connections
         .iter()
-        .filter(|c| opts.all || c.failed() || rules.contains_key(&c.id))
+        .map(|c| {
+            let kind = problem_kind(c, own.get(&c.id).map_or(&[][..], Vec::as_slice));
+            (c, kind)
+        })
+        .filter(|(_, kind)| opts.all || kind.is_some())
         .collect();
-    candidates.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
+    candidates.sort_by_key(|(c, _)| detail_rank(c));
     let mut details = Details {
         shown: Vec::new(),
         folded: Vec::new(),
     };
     if opts.all {
-        details.shown = candidates;
+        details.shown = candidates.into_iter().map(|(c, _)| c).collect();
         return details;
     }
     let mut kinds: HashMap<String, usize> = HashMap::new();
-    for c in candidates {
-        let mut ids = rules.get(&c.id).cloned().unwrap_or_default();
-        ids.sort_unstable();
-        ids.dedup();
-        let kind = if ids.is_empty() {
-            status_word(c).to_string()
-        } else {
-            format!("{}: {}", status_word(c), ids.join(", "))
-        };
+    for (c, kind) in candidates {
+        let Some(kind) = kind else { continue };
         let seen = kinds.entry(kind.clone()).or_default();
         *seen += 1;
         if *seen <= DETAIL_PER_KIND {
@@ -239,6 +232,37 @@ pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Detail
         }
     }
     details
+}
+
+/// The kind of problem a connection shows, e.g. `failed:
+/// client-certificate-missing`: its outcome and the warning and error rules
+/// of its own findings (those known when it ended; cross-connection findings
+/// that name it do not split kinds, so the kind is known as soon as the
+/// connection is, which lets a streamed report keep only its examples).
+/// `None` for a connection that neither failed nor has such a finding.
+pub fn problem_kind(c: &Connection, findings: &[&Finding]) -> Option<String> {
+    let mut ids: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning && f.connection == Some(c.id))
+        .filter(|f| crate::rules::reports_per_connection(&f.rule))
+        .map(|f| f.rule.as_ref())
+        .collect();
+    if ids.is_empty() && !c.failed() {
+        return None;
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Some(if ids.is_empty() {
+        status_word(c).to_string()
+    } else {
+        format!("{}: {}", status_word(c), ids.join(", "))
+    })
+}
+
+/// The order in which detailed connections are shown (and the first
+/// [`DETAIL_PER_KIND`] of a kind chosen): failed first, then by id.
+pub fn detail_rank(c: &Connection) -> (u8, ConnId) {
+    (status_rank(c.outcome.status), c.id)
 }
 
 fn connections_with_findings(a: &Analysis, at_least: Severity) -> HashSet<ConnId> {

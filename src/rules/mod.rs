@@ -250,6 +250,20 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
 }
 
+/// [`Rule::reports_per_connection`] by rule id, answered from a table built
+/// once; an id this version does not know counts as per-connection.
+pub fn reports_per_connection(id: &str) -> bool {
+    static NEED_ALL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let need_all = NEED_ALL.get_or_init(|| {
+        RULES
+            .iter()
+            .filter(|r| !r.reports_per_connection())
+            .map(|r| r.id)
+            .collect()
+    });
+    !need_all.contains(&id)
+}
+
 /// Which rules to run: `--select` / `--ignore` take ids or prefixes
 /// (`client-certificate-`).
 #[derive(Debug, Clone, Default)]

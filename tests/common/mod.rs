@@ -82,3 +82,42 @@ pub fn type_of(what: &str) -> Option<u64> {
         _ => return None,
     })
 }
+
+/// A capture from `captures/` (Ethernet, IPv4 without options, one TCP
+/// connection) replayed `n` times one after the other, each from its own
+/// client port and two seconds after the previous, into a temporary file:
+/// many connections of the same kind.
+pub fn replayed(name: &str, n: u16) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let one = std::fs::read(root().join("captures").join(name)).expect("read capture");
+    let (header, mut rest) = one.split_at(24);
+    let mut frames = Vec::new();
+    while rest.len() >= 16 {
+        let caplen = u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]]) as usize;
+        let (rec, tail) = rest.split_at(16 + caplen);
+        frames.push(rec.to_vec());
+        rest = tail;
+    }
+    // Ethernet + 20-byte IPv4 header: TCP ports at 34..38; the SYN's source is the client.
+    let client = [frames[0][16 + 34], frames[0][16 + 35]];
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    out.write_all(header).expect("write");
+    for i in 0..n {
+        let port = (10_000 + i).to_be_bytes();
+        for f in &frames {
+            let mut f = f.clone();
+            let secs = u32::from_le_bytes([f[0], f[1], f[2], f[3]]) + 2 * u32::from(i);
+            f[..4].copy_from_slice(&secs.to_le_bytes());
+            for at in [16 + 34, 16 + 36] {
+                if f[at..at + 2] == client {
+                    f[at..at + 2].copy_from_slice(&port);
+                }
+            }
+            out.write_all(&f).expect("write");
+        }
+    }
+    out.flush().expect("flush");
+    drop(out);
+    file
+}

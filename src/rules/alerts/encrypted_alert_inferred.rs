@@ -236,7 +236,7 @@ mod tests {
     fn tls13(client: &[(u64, usize)], server_after: &[(u64, usize)]) -> Connection {
         let mut t = hello_only();
         t.version = Some(named(0x0304, "TLS 1.3"));
-        t.server_hello = Some(server_hello(6));
+        t.server_hello = Some(Box::new(server_hello(6)));
         t.encrypted_handshake = true;
         for len in [23, 128, 1056, 96, 69] {
             t.encrypted_flight.push(rec(6, Side::Server, len));

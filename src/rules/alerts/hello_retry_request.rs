@@ -65,12 +65,12 @@ mod tests {
     fn names_requested_group_and_initial_shares() {
         let mut t = hello_only();
         assert!(run_conn(check, &conn(1, Some(t.clone()), Status::Completed)).is_empty());
-        t.hello_retry = Some(HelloRetry {
+        t.hello_retry = Some(Box::new(HelloRetry {
             frame: FrameNo(6),
             ts: ts(60),
             group: Some(named(0x0017, "secp256r1")),
             cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
-        });
+        }));
         t.timeline.push(entry(8, Side::Client, "ClientHello"));
         let out = run_conn(check, &conn(1, Some(t), Status::Completed));
         assert_eq!(out.len(), 1);

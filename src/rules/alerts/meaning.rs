@@ -462,7 +462,7 @@ mod tests {
     #[test]
     fn server_alert_without_server_hello_answers_the_client_hello() {
         let mut t = tls();
-        t.client_hello = Some(client_offer());
+        t.client_hello = Some(Box::new(client_offer()));
         let a = alert(Side::Server, 6, id::PROTOCOL_VERSION, "protocol_version");
         assert_eq!(stage(&t, &a), Stage::AnsweringClientHello);
         let text = describe(&t, &a);
@@ -473,8 +473,8 @@ mod tests {
     #[test]
     fn server_alert_after_empty_client_certificate() {
         let mut t = tls();
-        t.client_hello = Some(client_offer());
-        t.server_hello = Some(server_hello(6));
+        t.client_hello = Some(Box::new(client_offer()));
+        t.server_hello = Some(Box::new(server_hello(6)));
         t.client_certificates = Some(chain(8, vec![]));
         let a = alert(Side::Server, 9, id::HANDSHAKE_FAILURE, "handshake_failure");
         assert_eq!(stage(&t, &a), Stage::AfterClientCertificate { empty: true });

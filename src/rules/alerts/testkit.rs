@@ -82,7 +82,7 @@ pub fn entry(frame: u64, sender: Side, what: &str) -> TimelineEntry {
 pub fn hello_only() -> Tls {
     let mut t = tls();
     t.sni = Some("server.tlsdiag.test".into());
-    t.client_hello = Some(client_offer());
+    t.client_hello = Some(Box::new(client_offer()));
     t.timeline.push(entry(4, Side::Client, "ClientHello"));
     t
 }
@@ -101,7 +101,7 @@ pub fn refused_hello(code: u16, name: &str) -> Connection {
 /// A completed TLS 1.2 connection with a server certificate for `server.tlsdiag.test`.
 pub fn completed12() -> Connection {
     let mut t = hello_only();
-    t.server_hello = Some(server_hello(6));
+    t.server_hello = Some(Box::new(server_hello(6)));
     t.version = Some(named(0x0303, "TLS 1.2"));
     t.cipher_suite = Some(named(0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
     t.server_certificates = Some(chain(

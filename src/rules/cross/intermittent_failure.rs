@@ -38,7 +38,7 @@ const ATTRIBUTES: &[Attr] = &[
     ("client highest version", |c| {
         c.tls
             .as_ref()
-            .and_then(|t| t.client_hello.as_ref())
+            .and_then(|t| t.client_hello.as_deref())
             .and_then(max_offered)
             .map_or("none".into(), version_label)
     }),

@@ -27,7 +27,7 @@ fn check(conn: &Connection, _cx: &Context<'_>, out: &mut Vec<Finding>) {
     let v = version_label(&sh.version);
     let best = tls
         .client_hello
-        .as_ref()
+        .as_deref()
         .and_then(crate::rules::transport::facts::max_offered)
         .map(version_label);
     out.push(

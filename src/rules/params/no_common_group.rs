@@ -102,21 +102,21 @@ mod tests {
     fn completed_retry_is_quiet_and_unmet_retry_fires() {
         let mut c = completed12();
         if let Some(t) = c.tls.as_mut() {
-            t.hello_retry = Some(HelloRetry {
+            t.hello_retry = Some(Box::new(HelloRetry {
                 frame: FrameNo(5),
                 ts: ts(50),
                 group: Some(named(0x0018, "secp384r1")),
                 cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
-            });
+            }));
         }
         assert!(run_conn(check, &c).is_empty());
         let mut t = hello_only();
-        t.hello_retry = Some(HelloRetry {
+        t.hello_retry = Some(Box::new(HelloRetry {
             frame: FrameNo(6),
             ts: ts(60),
             group: Some(named(0x0018, "secp384r1")),
             cipher_suite: named(0x1301, "TLS_AES_128_GCM_SHA256"),
-        });
+        }));
         let out = run_conn(check, &conn(1, Some(t), Status::Failed));
         assert_eq!(out.len(), 1);
         assert!(out[0].explanation.contains("never offered"));

@@ -104,7 +104,7 @@ mod tests {
     fn refused_with(offer: ClientOffer) -> Option<Missing> {
         let c = refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure");
         let mut t = c.tls?;
-        t.client_hello = Some(offer);
+        t.client_hello = Some(Box::new(offer));
         refusal(&t).map(|(_, m)| m)
     }
 
@@ -138,7 +138,7 @@ mod tests {
     fn alerts_after_a_server_hello_are_not_refusals() {
         let mut c = refused_hello(id::HANDSHAKE_FAILURE, "handshake_failure");
         if let Some(t) = c.tls.as_mut() {
-            t.server_hello = Some(server_hello(5));
+            t.server_hello = Some(Box::new(server_hello(5)));
         }
         assert!(c.tls.as_ref().and_then(refusal).is_none());
     }

@@ -97,6 +97,7 @@ fn certs(args: &CertsArgs) -> Result<u8> {
     };
     let mut limits = Limits::default();
     limits.tcp.max_connections = args.limits.max_connections.max(1);
+    limits.tcp.max_half_open = args.limits.max_half_open.max(1);
     limits.tcp.max_ooo_bytes = args.limits.max_ooo_bytes;
     let keys = read_keylogs(&args.decrypt)?;
     let certs = CertCache::new();
@@ -233,6 +234,7 @@ impl RuleSetup {
         };
         let mut limits = Limits::default();
         limits.tcp.max_connections = limit_args.max_connections.max(1);
+        limits.tcp.max_half_open = limit_args.max_half_open.max(1);
         limits.tcp.max_ooo_bytes = limit_args.max_ooo_bytes;
         limits.tls.max_handshake_bytes = limit_args.max_handshake_bytes.max(1);
         limits.tls.max_certificates = limit_args.max_certificates;

@@ -227,6 +227,12 @@ pub struct LimitArgs {
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub max_connections: usize,
 
+    /// Connections the server has not answered yet (SYN seen, nothing back)
+    /// tracked at once, within --max-connections; the oldest is evicted
+    /// beyond it, so a SYN flood cannot fill the table.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_half_open: usize,
+
     /// Out-of-order bytes buffered per connection direction.
     #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
     pub max_ooo_bytes: usize,

@@ -96,6 +96,8 @@ pub struct Decoding {
     /// Packet-level counters worth reporting.
     pub frames_tcp: u64,
     pub connections_evicted: u64,
+    /// Of those, connections the server had not answered (`--max-half-open`).
+    pub half_open_evicted: u64,
     /// Connections left out by `--host` / `--port`.
     pub connections_filtered: u64,
 }
@@ -383,6 +385,7 @@ pub fn decode_closed<R: FrameSource>(
         table.finish(&mut sink);
     }
     let connections_evicted = table.stats().evicted;
+    let half_open_evicted = table.stats().half_open_evicted;
     let connections_filtered = sink.filtered;
     let mut capture = reader.into_summary();
     capture
@@ -401,6 +404,7 @@ pub fn decode_closed<R: FrameSource>(
         packet_errors,
         frames_tcp,
         connections_evicted,
+        half_open_evicted,
         connections_filtered,
     })
 }
@@ -496,10 +500,18 @@ fn capture_facts(decoding: &Decoding) -> crate::model::CaptureFacts {
         message: e.message.clone(),
     }));
     let mut limits_hit = Vec::new();
-    if decoding.connections_evicted > 0 {
+    let idle_evicted = decoding
+        .connections_evicted
+        .saturating_sub(decoding.half_open_evicted);
+    if idle_evicted > 0 {
         limits_hit.push(format!(
-            "{} idle connections were evicted because too many were in flight (raise with --max-connections)",
-            decoding.connections_evicted
+            "{idle_evicted} idle connections were evicted because too many were in flight (raise with --max-connections)"
+        ));
+    }
+    if decoding.half_open_evicted > 0 {
+        limits_hit.push(format!(
+            "{} connections the server had not answered were evicted because too many were waiting at once, as in a SYN flood (raise with --max-half-open)",
+            decoding.half_open_evicted
         ));
     }
     CaptureFacts {

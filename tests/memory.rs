@@ -77,11 +77,10 @@ impl StreamSink for Drop_ {
 fn syn_flood_of_a_million_half_open_connections_is_bounded() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dst: SocketAddr = "10.9.9.9:443".parse().expect("literal");
+    let mut evicted = 0;
     let peak = peak_during(|| {
-        let mut table = ConnTable::new(TcpLimits {
-            max_connections: 10_000,
-            ..TcpLimits::default()
-        });
+        // The default caps: 100,000 connections, of which 10,000 half-open.
+        let mut table = ConnTable::new(TcpLimits::default());
         for i in 0..1_000_000u32 {
             let src = SocketAddr::new(
                 Ipv4Addr::from(0x0a00_0000 + (i >> 12)).into(),
@@ -105,8 +104,11 @@ fn syn_flood_of_a_million_half_open_connections_is_bounded() {
             };
             table.process(&s, &mut Drop_);
         }
+        assert!(table.stats().peak_open <= 10_000);
+        evicted = table.stats().half_open_evicted;
         table.finish(&mut Drop_);
     });
+    assert_eq!(evicted, 990_000, "the half-open cap evicts the oldest SYNs");
     // 10,000 connections of < 1 KiB each, plus the table's index: well under 32 MiB.
     assert!(peak < 32 << 20, "peak heap {} MiB", peak >> 20);
 }
@@ -381,8 +383,8 @@ fn syn_flood_through_the_whole_streamed_pipeline_is_bounded() {
     let mut cut = 0u32;
     let peak = peak_during(|| {
         with_default_rules(|cx, sel, certs| {
-            let mut limits = Limits::default();
-            limits.tcp.max_connections = 10_000;
+            // The default caps: a SYN flood fills the half-open one (10,000).
+            let limits = Limits::default();
             let mut stream = Streaming::new(cx, sel);
             let reader = tlsdiag::capture::open(&path).expect("open");
             let decoding =
@@ -400,6 +402,13 @@ fn syn_flood_through_the_whole_streamed_pipeline_is_bounded() {
                     .iter()
                     .any(|f| f.rule == "analysis-limit-reached" && f.connection.is_none()),
                 "the cap is reported for the capture"
+            );
+            assert!(
+                a.capture.limits_hit.iter().any(|l| l
+                    .starts_with("190000 connections the server had not answered")
+                    && l.contains("--max-half-open")),
+                "{:?}",
+                a.capture.limits_hit
             );
         })
     });

@@ -712,6 +712,34 @@ fn eviction_at_the_cap_closes_the_least_recently_active() {
 }
 
 #[test]
+fn half_open_cap_evicts_the_oldest_unanswered_and_spares_answered_ones() {
+    let syn = |port: u16| seg(&format!("10.0.0.1:{port}"), S, 100, 0, "S", b"");
+    let synack = |port: u16| seg(S, &format!("10.0.0.1:{port}"), 500, 101, "SA", b"");
+    let segs = vec![
+        syn(40001),    // 1 conn 1, half-open
+        synack(40001), // 2 answered: no longer half-open
+        syn(40002),    // 3 conn 2, half-open
+        syn(40003),    // 4 conn 3, half-open
+        syn(40004),    // 5 conn 4: a third half-open one evicts conn 2
+        syn(40005),    // 6 conn 5 evicts conn 3
+        synack(40004), // 7 conn 4 answered
+        syn(40006),    // 8 conn 6: conn 5 and 6 half-open, nothing evicted
+    ];
+    let limits = TcpLimits {
+        max_half_open: 2,
+        ..TcpLimits::default()
+    };
+    let (rec, table) = run_with(limits, Rec::default(), segs);
+    assert_eq!(rec.conn(2).end, TcpEnd::Evicted { frame: FrameNo(5) });
+    assert_eq!(rec.conn(3).end, TcpEnd::Evicted { frame: FrameNo(6) });
+    for answered in [1, 4, 5, 6] {
+        assert_eq!(rec.conn(answered).end, TcpEnd::Open, "conn {answered}");
+    }
+    let st = table.stats();
+    assert_eq!((st.evicted, st.half_open_evicted, st.peak_open), (2, 2, 4));
+}
+
+#[test]
 fn count_only_stops_delivery_but_keeps_counting() {
     let mut segs = handshake();
     segs.extend([

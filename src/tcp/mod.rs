@@ -165,6 +165,10 @@ pub struct TcpLimits {
     pub max_connections: usize,
     /// Out-of-order bytes buffered per direction.
     pub max_ooo_bytes: usize,
+    /// Connections opened by a SYN that the server has not answered yet,
+    /// tracked at once; the oldest is evicted beyond it. Within
+    /// `max_connections`: a SYN flood fills this, not the whole table.
+    pub max_half_open: usize,
 }
 
 impl Default for TcpLimits {
@@ -172,6 +176,7 @@ impl Default for TcpLimits {
         TcpLimits {
             max_connections: 100_000,
             max_ooo_bytes: 256 * 1024,
+            max_half_open: 10_000,
         }
     }
 }
@@ -185,8 +190,11 @@ pub struct TcpStats {
     pub connections_opened: u64,
     /// Connections closed (`on_close` calls), for any reason.
     pub connections_closed: u64,
-    /// Connections closed by the connections-in-flight cap.
+    /// Connections closed by the connections-in-flight cap (either of them).
     pub evicted: u64,
+    /// Of those, connections the server had not answered, closed by the
+    /// half-open cap.
+    pub half_open_evicted: u64,
     /// Connections closed because a new SYN reused their 4-tuple.
     pub reused: u64,
     /// Connections in the table now.

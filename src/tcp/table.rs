@@ -30,7 +30,11 @@
 //!   first; its `end` is `Open` if it had not ended.
 //! - Eviction: beyond `max_connections`, the least recently active
 //!   connection is closed with `TcpEnd::Evicted { frame }`, `frame` being the
-//!   segment that needed the room (unless it had already ended).
+//!   segment that needed the room (unless it had already ended). Within that
+//!   cap, connections opened by a SYN that the server has not answered yet
+//!   (half-open) are capped by `max_half_open`: beyond it the oldest of them
+//!   is evicted the same way, so a SYN flood cannot push answered
+//!   connections out or fill memory.
 //! - `mid_stream` is set when neither a SYN nor a SYN-ACK was seen.
 //! - RST segments deliver no payload and their ACK field is not trusted.
 
@@ -73,6 +77,8 @@ struct Conn {
     tick: u64,
     /// `on_finished` was sent: no more bytes will be delivered.
     finished: bool,
+    /// Opened by a SYN and nothing from the server yet (half-open).
+    unanswered: bool,
 }
 
 /// Why a connection leaves the table; gives its `end` if none was seen.
@@ -105,6 +111,10 @@ pub struct ConnTable {
     tick: u64,
     next_id: u32,
     stats: TcpStats,
+    /// Half-open connections (see `Conn::unanswered`), oldest first: id and
+    /// slot (stale entries are skipped, and compacted), and how many.
+    unanswered: VecDeque<(ConnId, usize)>,
+    half_open: usize,
 }
 
 impl ConnTable {
@@ -122,6 +132,8 @@ impl ConnTable {
             tick: 0,
             next_id: 1,
             stats: TcpStats::default(),
+            unanswered: VecDeque::new(),
+            half_open: 0,
         }
     }
 
@@ -157,6 +169,10 @@ impl ConnTable {
         self.touch(slot);
         let max_ooo = self.limits.max_ooo_bytes;
         if let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+            if conn.unanswered && seg.src == conn.info.server {
+                conn.unanswered = false;
+                self.half_open = self.half_open.saturating_sub(1);
+            }
             let was_finished = conn.finished;
             conn.handle(seg, max_ooo, sink);
             if !was_finished && conn.is_finished() {
@@ -245,10 +261,15 @@ impl ConnTable {
     /// Creates the connection for a segment with an unknown 4-tuple.
     fn open<S: StreamSink>(&mut self, seg: &Segment<'_>, key: Key, sink: &mut S) -> usize {
         let cap = self.limits.max_connections.max(1);
+        let conn = Conn::new(ConnId(self.next_id), seg);
+        if conn.unanswered {
+            let cap = self.limits.max_half_open.max(1);
+            while self.half_open >= cap && self.evict_unanswered(seg.frame, sink) {}
+        }
         while self.index.len() >= cap && self.evict_one(seg.frame, sink) {}
-        let id = ConnId(self.next_id);
+        let id = conn.info.id;
         self.next_id = self.next_id.saturating_add(1);
-        let conn = Conn::new(id, seg);
+        let unanswered = conn.unanswered;
         sink.on_open(id, conn.info.client, conn.info.server, conn.info.role_basis);
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -261,6 +282,19 @@ impl ConnTable {
             *place = Some(Box::new(conn));
         }
         self.index.insert(key, slot);
+        if unanswered {
+            self.half_open += 1;
+            self.unanswered.push_back((id, slot));
+            if self.unanswered.len() > 2 * self.half_open + 64 {
+                let slots = &self.slots;
+                self.unanswered.retain(|&(id, s)| {
+                    slots
+                        .get(s)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|c| c.info.id == id && c.unanswered)
+                });
+            }
+        }
         self.stats.connections_opened += 1;
         self.stats.open = self.index.len();
         self.stats.peak_open = self.stats.peak_open.max(self.stats.open);
@@ -273,6 +307,23 @@ impl ConnTable {
             if self.conn(slot).is_some_and(|c| c.tick == tick) {
                 self.close_slot(slot, CloseWhy::Evicted(frame), sink);
                 self.stats.evicted += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Closes the oldest connection the server has not answered. False if
+    /// none is left.
+    fn evict_unanswered<S: StreamSink>(&mut self, frame: FrameNo, sink: &mut S) -> bool {
+        while let Some((id, slot)) = self.unanswered.pop_front() {
+            if self
+                .conn(slot)
+                .is_some_and(|c| c.info.id == id && c.unanswered)
+            {
+                self.close_slot(slot, CloseWhy::Evicted(frame), sink);
+                self.stats.evicted += 1;
+                self.stats.half_open_evicted += 1;
                 return true;
             }
         }
@@ -307,6 +358,9 @@ impl ConnTable {
         };
         self.index
             .remove(&key_of(conn.info.client, conn.info.server));
+        if conn.unanswered {
+            self.half_open = self.half_open.saturating_sub(1);
+        }
         self.free.push(slot);
         self.stats.connections_closed += 1;
         self.stats.open = self.index.len();
@@ -381,6 +435,7 @@ impl Conn {
             syn_ts: None,
             tick: 0,
             finished: false,
+            unanswered: seg.flags.syn && !seg.flags.ack,
         }
     }
 

@@ -8,8 +8,8 @@ declare_rule! {
         id: "analysis-limit-reached",
         severity: Warning,
         title: "a resource limit was reached and part of the capture was not analysed",
-        explanation: "tlsdiag bounds its memory so that a huge or hostile capture cannot exhaust it: connections tracked at once, out-of-order bytes buffered per direction, handshake bytes and certificates per connection. One of these caps was hit, so some data was dropped or cut; findings about the affected connections may be incomplete.",
-        remediation: "Raise the cap that was hit and run again: `--max-connections N` (connections tracked at once) or `--max-ooo-bytes BYTES` (out-of-order bytes buffered per direction); or narrow the capture first, e.g. `tcpdump -r BIG.pcap -w small.pcap 'host SERVER and port 443'`.",
+        explanation: "tlsdiag bounds its memory so that a huge or hostile capture cannot exhaust it: connections tracked at once (and, within them, connections still waiting for the server's first answer), out-of-order bytes buffered per direction, handshake bytes and certificates per connection. One of these caps was hit, so some data was dropped or cut; findings about the affected connections may be incomplete.",
+        remediation: "Raise the cap that was hit and run again: `--max-connections N` (connections tracked at once), `--max-half-open N` (connections the server has not answered yet, e.g. in a SYN flood) or `--max-ooo-bytes BYTES` (out-of-order bytes buffered per direction); or narrow the capture first, e.g. `tcpdump -r BIG.pcap -w small.pcap 'host SERVER and port 443'`.",
         fires_on: ["corpus-sslv3-snakeoil.pcap --max-connections 1"],
         quiet_on: ["tls12-ok.pcap"],
         check: Capture(check),
@@ -65,9 +65,15 @@ fn connection_limits(c: &Connection, out: &mut Vec<Finding>) {
         .map(|t| t.limits_hit.clone())
         .unwrap_or_default();
     if let TcpEnd::Evicted { frame } = c.tcp.end {
-        hits.push(format!(
-            "connection evicted from the table at frame {frame} because too many connections were open at once (--max-connections)"
-        ));
+        hits.push(if c.tcp.to_client.packets == 0 && c.tcp.syn_frame.is_some() {
+            format!(
+                "connection evicted from the table at frame {frame}, still unanswered by the server, because too many connections were in flight or waiting for an answer at once (--max-connections, --max-half-open)"
+            )
+        } else {
+            format!(
+                "connection evicted from the table at frame {frame} because too many connections were open at once (--max-connections)"
+            )
+        });
     }
     if c.tcp.ooo_bytes_dropped > 0 {
         hits.push(format!(

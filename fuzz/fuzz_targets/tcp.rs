@@ -33,7 +33,7 @@ impl StreamSink for Sink {
 fuzz_target!(|data: &[u8]| {
     let a: SocketAddr = "10.0.0.1:40000".parse().unwrap_or_else(|_| unreachable!());
     let b: SocketAddr = "10.0.0.2:443".parse().unwrap_or_else(|_| unreachable!());
-    let mut table = ConnTable::new(TcpLimits { max_connections: 4, max_ooo_bytes: 4096 });
+    let mut table = ConnTable::new(TcpLimits { max_connections: 4, max_ooo_bytes: 4096, max_half_open: 2 });
     let mut sink = Sink::default();
     let mut frame = 0u64;
     let mut rest = data;

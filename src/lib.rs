@@ -32,5 +32,19 @@ pub mod tcp;
 pub mod tls;
 pub mod types;
 
-/// `--version` text: the crate version and the JSON schema version.
-pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (json schema 1)");
+/// `--version` text: the crate version and the JSON schema version
+/// ([`model::SCHEMA_VERSION`]; a test keeps the two equal).
+pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (json schema 2)");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_line_names_the_current_schema() {
+        let want = format!("(json schema {})", crate::model::SCHEMA_VERSION);
+        assert!(
+            super::VERSION_LINE.ends_with(&want),
+            "{}",
+            super::VERSION_LINE
+        );
+    }
+}

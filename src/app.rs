@@ -297,7 +297,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     // (--redact) are numbered over everything, so that keeps everything.
     let keep = match args.format {
         _ if args.all || args.redact.is_some() => Keep::Everything,
-        Format::Text => Keep::Lines,
+        Format::Text => Keep::Lines(text_options(args)),
         Format::Markdown | Format::Html => Keep::Examples,
         Format::Json | Format::Jsonl => Keep::Everything,
     };
@@ -308,19 +308,25 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         certs: &certs,
     };
     let mut analyses = Vec::new();
+    let mut digests = Vec::new();
+    let mut worst: Option<Severity> = None;
+    let mut keep_one = |(w, retained, rest): (Option<Severity>, Retained, Analysis)| {
+        worst = worst.max(w).max(highest(&rest.findings));
+        let (analysis, digest) = retained.finish(rest);
+        analyses.push(analysis);
+        digests.push(digest);
+    };
     if args.merge {
         let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
         let reader = crate::capture::MergedReader::open(&paths)?;
         let mut progress = progress_bar(args, None);
-        let (_, retained, rest) = run.capture(reader, &mut progress, Retained::new(keep))?;
-        analyses.push(retained.finish(rest));
+        keep_one(run.capture(reader, &mut progress, Retained::new(keep))?);
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let reader = crate::capture::open(file)?;
-            let (_, retained, rest) = run.capture(reader, &mut progress, Retained::new(keep))?;
-            analyses.push(retained.finish(rest));
+            keep_one(run.capture(reader, &mut progress, Retained::new(keep))?);
         }
     }
 
@@ -339,8 +345,15 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         };
         analyses = analyses.iter().map(|a| redact(a, what)).collect();
     }
-    write_output(args, &analyses)?;
-    Ok(exit_status(args.fail_on, &analyses))
+    write_output(args, &analyses, &digests)?;
+    Ok(u8::from(worst.is_some_and(|w| reaches(args.fail_on, w))))
+}
+
+fn text_options(args: &AnalyzeArgs) -> TextOptions {
+    TextOptions {
+        all: args.all,
+        limit: args.limit,
+    }
 }
 
 /// `analyze --format jsonl`: each connection's line is written as soon as
@@ -582,28 +595,34 @@ fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
     }
 }
 
-fn write_output(args: &AnalyzeArgs, analyses: &[Analysis]) -> Result<()> {
+/// Writes each analysis; a text report uses the digest gathered while
+/// streaming when there is one (`digests` pairs with `analyses`).
+fn write_output(
+    args: &AnalyzeArgs,
+    analyses: &[Analysis],
+    digests: &[Option<report::text::TextDigest>],
+) -> Result<()> {
     let mut sink = open_output(args.output.as_deref(), args.force)?;
     let to_terminal = args.output.is_none();
-    for a in analyses {
+    for (i, a) in analyses.iter().enumerate() {
+        let digest = digests.get(i).and_then(Option::as_ref);
+        let text = |out: &mut dyn Write| match digest {
+            Some(d) => report::text::write_digest(out, a, d),
+            None => report::text::write(out, a, text_options(args)),
+        };
         match args.format {
             Format::Json => report::json::write(&mut sink, a)?,
             Format::Jsonl => report::json::write_lines(&mut sink, a)?,
             Format::Markdown => report::markdown::write(&mut sink, a, &report_options(args))?,
             Format::Html => report::html::write(&mut sink, a, &report_options(args))?,
             Format::Text => {
-                let opts = TextOptions {
-                    all: args.all,
-                    limit: args.limit,
-                };
                 if to_terminal {
                     // anstream decides: colour on a terminal, plain in pipes or with NO_COLOR.
                     let mut s = anstream::stdout().lock();
-                    report::text::write(&mut s, a, opts)?;
+                    text(&mut s)?;
                     s.flush()?;
                 } else {
-                    let mut s = anstream::StripStream::new(&mut sink);
-                    report::text::write(&mut s, a, opts)?;
+                    text(&mut anstream::StripStream::new(&mut sink))?;
                 }
             }
         }
@@ -640,15 +659,6 @@ fn report_options(args: &AnalyzeArgs) -> ReportOptions {
         all: args.all,
         options,
     }
-}
-
-/// 1 when a finding reaches the `--fail-on` threshold, else 0.
-fn exit_status(fail_on: FailOn, analyses: &[Analysis]) -> u8 {
-    let hit = analyses
-        .iter()
-        .flat_map(|a| &a.findings)
-        .any(|f| reaches(fail_on, f.severity));
-    u8::from(hit)
 }
 
 /// The highest severity among `findings`.

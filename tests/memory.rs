@@ -255,7 +255,7 @@ fn streamed_analysis_memory_does_not_grow_with_the_capture() {
 
 /// Peak heap of analysing `file` for a ticket report, keeping what `keep`
 /// keeps of each connection until the end.
-fn report_peak(file: &std::path::Path, keep: tlsdiag::report::retain::Keep) -> usize {
+fn report_peak(file: &std::path::Path, keep: tlsdiag::report::retain::Keep, n: usize) -> usize {
     use tlsdiag::pipeline::{self, Limits, Streaming};
     use tlsdiag::report::retain::Retained;
     let path = file.to_str().expect("utf-8 path");
@@ -277,8 +277,10 @@ fn report_peak(file: &std::path::Path, keep: tlsdiag::report::retain::Keep) -> u
                 },
             )
             .expect("decode");
-            let a = retained.finish(stream.finish(decoding));
-            assert_eq!(a.connections.len(), 8_000);
+            let (a, digest) = retained.finish(stream.finish(decoding));
+            assert_eq!(a.summary.connections, n);
+            // Text keeps a digest, the others the connections.
+            assert_eq!(digest.is_some(), a.connections.is_empty());
         })
     })
 }
@@ -288,9 +290,13 @@ fn ticket_reports_keep_whole_models_only_for_what_they_detail() {
     use tlsdiag::report::retain::Keep;
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let file = replayed_connections(8_000);
-    let everything = report_peak(file.path(), Keep::Everything);
-    let examples = report_peak(file.path(), Keep::Examples);
-    let lines = report_peak(file.path(), Keep::Lines);
+    let everything = report_peak(file.path(), Keep::Everything, 8_000);
+    let examples = report_peak(file.path(), Keep::Examples, 8_000);
+    let lines = report_peak(
+        file.path(),
+        Keep::Lines(tlsdiag::report::TextOptions::default()),
+        8_000,
+    );
     eprintln!(
         "8,000 connections: {} KiB whole, {} KiB for Markdown/HTML, {} KiB for text",
         everything >> 10,
@@ -302,6 +308,35 @@ fn ticket_reports_keep_whole_models_only_for_what_they_detail() {
     // what is left is the model's fixed part, about 1.3 KB a connection).
     assert!(examples * 3 < everything, "{examples} vs {everything}");
     assert!(lines * 3 < everything, "{lines} vs {everything}");
+}
+
+#[test]
+fn text_report_memory_does_not_grow_with_failed_connections() {
+    use tlsdiag::report::retain::Keep;
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Every connection failed with findings: each is worth a line and its
+    // findings a group; the text digest keeps the first few.
+    // The command line's default limit (50 groups and lines).
+    let text = Keep::Lines(tlsdiag::report::TextOptions {
+        all: false,
+        limit: 50,
+    });
+    let small = common::replayed("server-cert-expired.pcap", 1_000);
+    let large = common::replayed("server-cert-expired.pcap", 8_000);
+    let s = report_peak(small.path(), text, 1_000);
+    let l = report_peak(large.path(), text, 8_000);
+    let whole = report_peak(large.path(), Keep::Everything, 8_000);
+    eprintln!(
+        "text digest: {} KiB for 1,000 failed connections, {} KiB for 8,000 ({} KiB whole)",
+        s >> 10,
+        l >> 10,
+        whole >> 10
+    );
+    assert!(
+        l < s + s / 4 + (256 << 10),
+        "text digest grew from {s} to {l}"
+    );
+    assert!(l * 8 < whole, "{l} vs {whole}");
 }
 
 /// Runs `f` with the default rule context, selection and a fresh certificate cache.

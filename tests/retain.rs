@@ -10,10 +10,11 @@ use std::path::Path;
 use tlsdiag::model::Analysis;
 use tlsdiag::pipeline::{self, Limits, Streaming};
 use tlsdiag::report::retain::{Keep, Retained};
+use tlsdiag::report::text::TextDigest;
 use tlsdiag::report::{self, ReportOptions, TextOptions};
 
 /// The analysis of `file` with every model whole, and as `keep` retains it.
-fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, Analysis) {
+fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, (Analysis, Option<TextDigest>)) {
     let opts = tlsdiag::rules::RuleOptions::default();
     let cx = tlsdiag::rules::Context {
         options: &opts,
@@ -39,13 +40,16 @@ fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, Analysis) {
         whole.add(c, findings);
     }
     let rest = stream.finish(decoding);
-    (whole.finish(rest.clone()), retained.finish(rest))
+    (whole.finish(rest.clone()).0, retained.finish(rest))
 }
 
-fn render(a: &Analysis, keep: Keep) -> String {
+/// The report `keep` is for, from a whole analysis (`digest` None) or from
+/// what was retained.
+fn render(a: &Analysis, digest: Option<&TextDigest>, keep: Keep) -> String {
     let mut out = Vec::new();
-    match keep {
-        Keep::Lines => report::text::write(&mut out, a, TextOptions::default()).expect("text"),
+    match (keep, digest) {
+        (Keep::Lines(_), Some(d)) => report::text::write_digest(&mut out, a, d).expect("text"),
+        (Keep::Lines(opts), None) => report::text::write(&mut out, a, opts).expect("text"),
         _ => {
             report::markdown::write(&mut out, a, &ReportOptions::default()).expect("markdown");
             report::html::write(&mut out, a, &ReportOptions::default()).expect("html");
@@ -62,26 +66,63 @@ fn whole_models(a: &Analysis) -> usize {
         .count()
 }
 
+/// Text options the tests try: the default, a limit small enough to fold
+/// and prune finding groups, no limit, and every connection.
+const TEXT: [TextOptions; 4] = [
+    TextOptions {
+        all: false,
+        limit: 50,
+    },
+    TextOptions {
+        all: false,
+        limit: 1,
+    },
+    TextOptions {
+        all: false,
+        limit: 0,
+    },
+    TextOptions {
+        all: true,
+        limit: 50,
+    },
+];
+
+/// Renders `file` from whole and from retained models in every way the
+/// formats keep; returns the whole and the retained analysis for Markdown
+/// and HTML.
 fn assert_same_reports(file: &Path) -> (Analysis, Analysis) {
-    let mut last = None;
-    for keep in [Keep::Lines, Keep::Examples] {
-        let (whole, retained) = whole_and_retained(file, keep);
-        assert_eq!(
-            whole.connections.len(),
-            retained.connections.len(),
-            "{}",
-            file.display()
+    for opts in TEXT {
+        let keep = Keep::Lines(opts);
+        let (whole, (rest, digest)) = whole_and_retained(file, keep);
+        assert!(rest.connections.is_empty(), "text keeps no connection");
+        let (w, r) = (
+            render(&whole, None, keep),
+            render(&rest, digest.as_ref(), keep),
         );
-        assert_eq!(whole.findings, retained.findings, "{}", file.display());
-        let (w, r) = (render(&whole, keep), render(&retained, keep));
         assert!(
             w == r,
-            "{} ({keep:?}): the report changed when models were retained",
+            "{} ({opts:?}): the text report changed when streamed:\n{w}\n---\n{r}",
             file.display()
         );
-        last = Some((whole, retained));
     }
-    last.expect("two kinds")
+    let (whole, (retained, _)) = whole_and_retained(file, Keep::Examples);
+    assert_eq!(
+        whole.connections.len(),
+        retained.connections.len(),
+        "{}",
+        file.display()
+    );
+    assert_eq!(whole.findings, retained.findings, "{}", file.display());
+    let (w, r) = (
+        render(&whole, None, Keep::Examples),
+        render(&retained, None, Keep::Examples),
+    );
+    assert!(
+        w == r,
+        "{}: the report changed when models were retained",
+        file.display()
+    );
+    (whole, retained)
 }
 
 #[test]
@@ -115,7 +156,7 @@ fn replayed_failures_keep_five_examples_and_report_the_same() {
         assert_eq!(whole_models(&whole), 12, "{name}");
         // The property above is only tested if details were dropped.
         assert_eq!(whole_models(&retained), 5, "{name}");
-        let md = render(&retained, Keep::Examples);
+        let md = render(&retained, None, Keep::Examples);
         assert!(md.contains("7 more ×"), "{name}: {md}");
     }
 }

@@ -22,7 +22,7 @@ use crate::model::Analysis;
 use std::io::{self, Write};
 
 /// Options that change presentation only.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TextOptions {
     /// List every connection, not only failed ones and those with findings.
     pub all: bool,

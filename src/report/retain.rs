@@ -9,7 +9,9 @@
 //! Nothing here changes what a report says: a test renders every capture in
 //! `captures/` from whole and from retained models and compares the bytes.
 
+use super::TextOptions;
 use super::present::{self, DETAIL_PER_KIND};
+use super::text::TextDigest;
 use crate::model::{Analysis, Connection};
 use crate::rules::Finding;
 use crate::types::ConnId;
@@ -23,8 +25,9 @@ pub enum Keep {
     /// Whole models for the connections the report details (Markdown, HTML):
     /// the first [`DETAIL_PER_KIND`] of each kind of problem in report order.
     Examples,
-    /// What a connection's line shows (text).
-    Lines,
+    /// Nothing of a connection once the text report's digest has taken
+    /// what it shows (its line, its findings' groups): text.
+    Lines(TextOptions),
 }
 
 /// The connections and findings of one capture as they arrive, reduced to
@@ -38,6 +41,7 @@ pub struct Retained {
     /// Per kind of problem, the report ranks of the examples kept whole; a
     /// max-heap, so the example that would be shown last goes first.
     examples: HashMap<String, BinaryHeap<(u8, ConnId)>>,
+    text: Option<TextDigest>,
 }
 
 impl Retained {
@@ -48,6 +52,10 @@ impl Retained {
             at: HashMap::new(),
             findings: Vec::new(),
             examples: HashMap::new(),
+            text: match keep {
+                Keep::Lines(opts) => Some(TextDigest::new(opts)),
+                _ => None,
+            },
         }
     }
 
@@ -55,7 +63,12 @@ impl Retained {
     pub fn add(&mut self, mut c: Connection, findings: Vec<Finding>) {
         match self.keep {
             Keep::Everything => {}
-            Keep::Lines => c.drop_details(),
+            Keep::Lines(_) => {
+                if let Some(d) = &mut self.text {
+                    d.connection(&c, findings.iter());
+                }
+                return;
+            }
             Keep::Examples => {
                 let own: Vec<&Finding> = findings.iter().collect();
                 match present::problem_kind(&c, &own) {
@@ -85,8 +98,15 @@ impl Retained {
 
     /// The whole analysis: `rest` (capture facts, summary, the findings that
     /// needed every connection) with the connections in id order and all
-    /// findings in report order.
-    pub fn finish(self, mut rest: Analysis) -> Analysis {
+    /// findings in report order; with [`Keep::Lines`], `rest` as it is and
+    /// the text report's digest.
+    pub fn finish(self, mut rest: Analysis) -> (Analysis, Option<TextDigest>) {
+        if let Some(mut d) = self.text {
+            for f in &rest.findings {
+                d.late_finding(f);
+            }
+            return (rest, Some(d));
+        }
         let mut connections = self.connections;
         connections.sort_by_key(|c| c.id);
         let mut findings = self.findings;
@@ -94,6 +114,6 @@ impl Retained {
         crate::rules::sort(&mut findings);
         rest.connections = connections;
         rest.findings = findings;
-        rest
+        (rest, None)
     }
 }

@@ -14,9 +14,10 @@ use super::TextOptions;
 use super::sanitize::terminal;
 use crate::model::{Analysis, Connection, Status};
 use crate::rules::{Finding, Severity};
+use crate::types::ConnId;
 use anstyle::{AnsiColor, Style};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -36,13 +37,20 @@ fn sev_style(s: Severity) -> Style {
 /// Colour codes are written unconditionally; the caller wraps `out` in an
 /// `anstream` stream that strips them when not on a colour terminal.
 pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io::Result<()> {
+    write_digest(out, analysis, &TextDigest::of(analysis, opts))
+}
+
+/// [`write`] from a digest gathered while the connections streamed past;
+/// `analysis` gives the capture's facts and summary (its connections and
+/// findings are not read).
+pub fn write_digest(out: &mut dyn Write, analysis: &Analysis, d: &TextDigest) -> io::Result<()> {
     for file in &analysis.capture.files {
         writeln!(
             out,
             "{BOLD}capture{BOLD:#} {}: {} frames, {}",
             terminal(&file.name),
             file.frames,
-            plural(analysis.connections.len(), "connection")
+            plural(analysis.summary.connections, "connection")
         )?;
     }
     for w in &analysis.capture.warnings {
@@ -56,55 +64,318 @@ pub fn write(out: &mut dyn Write, analysis: &Analysis, opts: TextOptions) -> io:
         }
     }
     writeln!(out)?;
-    let groups = group_findings(&analysis.findings);
-    let shown = if opts.limit == 0 {
-        groups.len()
-    } else {
-        opts.limit.min(groups.len())
+    let groups = d.groups();
+    let shown = match d.opts.limit {
+        0 => groups.len(),
+        n => n.min(groups.len()),
     };
+    let mut findings_shown = 0;
     for group in groups.iter().take(shown) {
-        write_finding(out, analysis, group)?;
+        findings_shown += 1 + group.others;
+        write_finding(out, group)?;
     }
-    if shown < groups.len() {
-        let folded: usize = groups.iter().skip(shown).map(|g| 1 + g.others.len()).sum();
+    let total_groups = groups.len() + d.pruned_groups;
+    if shown < total_groups {
         writeln!(
             out,
-            "… {} more finding group(s) ({folded} findings) folded: --limit 0 shows all, --format json lists every one\n",
-            groups.len() - shown
+            "… {} more finding group(s) ({} findings) folded: --limit 0 shows all, --format json lists every one\n",
+            total_groups - shown,
+            d.findings - findings_shown
         )?;
     }
-    write_connections(out, analysis, opts)?;
+    write_connections(out, d)?;
     write_servers(out, analysis)?;
     write_summary(out, analysis)
 }
 
-/// Findings that say the same thing (same rule, same explanation) about several connections.
-struct Group<'a> {
-    first: &'a Finding,
-    others: Vec<&'a Finding>,
+/// What the text report shows, gathered one connection at a time so that
+/// its memory does not grow with the capture: the finding groups (findings
+/// that say the same thing, by rule and explanation, about several
+/// connections), of which only the first `limit` in report order are shown,
+/// and the lowest-id `limit` connections worth a line (failed, or with
+/// findings).
+///
+/// Findings that need every connection come after the connections are
+/// gone; for the connections they name, the digest keeps the lowest few ids
+/// of each server with their line (the cross-connection rules name those),
+/// and a bit per connection id saying whether it is listed already.
+///
+/// With a limit, at most four times `limit` groups are kept between
+/// prunings (down to twice `limit`, the ones that come first in report
+/// order), so a capture where every connection has its own explanation
+/// (a SYN flood) keeps a few hundred. A pruned group's later findings start
+/// a new group, so the folded-groups count can then be a little high.
+pub struct TextDigest {
+    opts: TextOptions,
+    groups: Vec<DigestGroup>,
+    index: std::collections::HashMap<u64, usize>,
+    findings: usize,
+    pruned_groups: usize,
+    lines: std::collections::BinaryHeap<Line>,
+    listable: usize,
+    /// Connection ids with a line (listed or folded), one bit each.
+    listed: Vec<u64>,
+    /// Per server, the lowest ids seen: client, and the line if needed later.
+    first_per_server: std::collections::HashMap<SocketAddr, Vec<(Line, SocketAddr)>>,
 }
 
-fn group_findings(findings: &[Finding]) -> Vec<Group<'_>> {
-    let mut order: Vec<Group<'_>> = Vec::new();
-    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for f in findings {
-        let key = (f.rule.as_ref(), f.explanation.as_str());
-        match index.get(&key) {
-            Some(&i) => {
-                if let Some(g) = order.get_mut(i) {
-                    g.others.push(f);
-                }
-            }
-            None => {
-                index.insert(key, order.len());
-                order.push(Group {
-                    first: f,
-                    others: Vec::new(),
-                });
-            }
+/// Connections remembered per server for findings that come at the end,
+/// and servers remembered (a scan of many addresses stays bounded).
+const FIRST_PER_SERVER: usize = 8;
+const SERVERS_REMEMBERED: usize = 10_000;
+
+/// A finding group: the finding that comes first in report order, where
+/// its connection is, and the keys of the next few.
+struct DigestGroup {
+    first: Finding,
+    at: Option<(SocketAddr, SocketAddr)>,
+    /// Report-order keys of the others (at most [`OTHERS_NAMED`]), sorted.
+    next: Vec<(Severity, Option<crate::types::Timestamp>, Option<ConnId>)>,
+    others: usize,
+}
+
+/// A group as the report shows it.
+struct Group<'a> {
+    first: &'a Finding,
+    at: Option<(SocketAddr, SocketAddr)>,
+    next: Vec<ConnId>,
+    others: usize,
+}
+
+/// Connections named after "and N more connections".
+const OTHERS_NAMED: usize = 8;
+
+/// A connection's line, ordered by id (the heap keeps the lowest ids).
+struct Line {
+    id: ConnId,
+    status: Status,
+    text: String,
+    history: String,
+    server: SocketAddr,
+}
+
+impl PartialEq for Line {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for Line {}
+impl PartialOrd for Line {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Line {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id.cmp(&other.id)
+    }
+}
+
+impl TextDigest {
+    pub fn new(opts: TextOptions) -> Self {
+        TextDigest {
+            opts,
+            groups: Vec::new(),
+            index: std::collections::HashMap::new(),
+            findings: 0,
+            pruned_groups: 0,
+            lines: std::collections::BinaryHeap::new(),
+            listable: 0,
+            listed: Vec::new(),
+            first_per_server: std::collections::HashMap::new(),
         }
     }
-    order
+
+    /// The digest of a whole analysis, fed as a stream would feed it: each
+    /// connection with the findings known when it ended, then the rest.
+    pub fn of(a: &Analysis, opts: TextOptions) -> Self {
+        let mut own: std::collections::HashMap<ConnId, Vec<&Finding>> = Default::default();
+        let mut rest = Vec::new();
+        for f in &a.findings {
+            match f.connection {
+                Some(id) if crate::rules::reports_per_connection(&f.rule) => {
+                    own.entry(id).or_default().push(f);
+                }
+                _ => rest.push(f),
+            }
+        }
+        let mut d = TextDigest::new(opts);
+        for c in &a.connections {
+            let mine = own.remove(&c.id).unwrap_or_default();
+            d.connection(c, mine.into_iter());
+        }
+        for f in rest {
+            d.late_finding(f);
+        }
+        d
+    }
+
+    /// Adds a finding that came after the connections (cross-connection and
+    /// capture-wide ones): located and listed when its connection is one
+    /// the digest remembers.
+    pub fn late_finding(&mut self, f: &Finding) {
+        let known = f.connection.and_then(|id| {
+            self.first_per_server
+                .values()
+                .flatten()
+                .find(|(l, _)| l.id == id)
+        });
+        let Some((line, client)) = known else {
+            self.finding(f, None);
+            return;
+        };
+        let at = Some((*client, line.server));
+        let line = Line {
+            id: line.id,
+            status: line.status,
+            text: line.text.clone(),
+            history: line.history.clone(),
+            server: line.server,
+        };
+        self.finding(f, at);
+        self.list(line);
+    }
+
+    /// Lists a connection's line once (the lowest `limit` ids are kept).
+    fn list(&mut self, line: Line) {
+        let (word, bit) = ((line.id.0 / 64) as usize, line.id.0 % 64);
+        if self.listed.len() <= word {
+            self.listed.resize(word + 1, 0);
+        }
+        let Some(w) = self.listed.get_mut(word) else {
+            return;
+        };
+        if *w & (1 << bit) != 0 {
+            return;
+        }
+        *w |= 1 << bit;
+        self.listable += 1;
+        if self.opts.limit > 0
+            && self.lines.len() >= self.opts.limit
+            && self.lines.peek().is_some_and(|l| l.id < line.id)
+        {
+            return;
+        }
+        self.lines.push(line);
+        if self.opts.limit > 0 && self.lines.len() > self.opts.limit {
+            self.lines.pop();
+        }
+    }
+
+    /// Adds a connection and the findings it brought.
+    pub fn connection<'f>(&mut self, c: &Connection, own: impl Iterator<Item = &'f Finding>) {
+        let mut any = false;
+        for f in own {
+            any = true;
+            self.finding(f, Some((c.client, c.server)));
+        }
+        let line = || Line {
+            id: c.id,
+            status: c.outcome.status,
+            text: connection_line(c),
+            history: c.history.clone(),
+            server: c.server,
+        };
+        let room = self.first_per_server.len() < SERVERS_REMEMBERED;
+        if let Some(firsts) = match self.first_per_server.get_mut(&c.server) {
+            Some(f) => Some(f),
+            None if room => Some(self.first_per_server.entry(c.server).or_default()),
+            None => None,
+        } && (firsts.len() < FIRST_PER_SERVER || firsts.iter().any(|(l, _)| l.id > c.id))
+        {
+            firsts.push((line(), c.client));
+            firsts.sort_unstable_by_key(|(l, _)| l.id);
+            firsts.truncate(FIRST_PER_SERVER);
+        }
+        if self.opts.all || c.failed() || any {
+            self.list(line());
+        }
+    }
+
+    /// Adds a finding; `at` is where its connection is, when known.
+    pub fn finding(&mut self, f: &Finding, at: Option<(SocketAddr, SocketAddr)>) {
+        use std::hash::{Hash, Hasher};
+        self.findings += 1;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (f.rule.as_ref(), f.explanation.as_str()).hash(&mut h);
+        let key = h.finish();
+        let found = self.index.get(&key).copied().filter(|&i| {
+            self.groups
+                .get(i)
+                .is_some_and(|g| g.first.rule == f.rule && g.first.explanation == f.explanation)
+        });
+        let Some(g) = found.and_then(|i| self.groups.get_mut(i)) else {
+            self.index.insert(key, self.groups.len());
+            self.groups.push(DigestGroup {
+                first: f.clone(),
+                at,
+                next: Vec::new(),
+                others: 0,
+            });
+            self.prune();
+            return;
+        };
+        let key_of = |f: &Finding| (f.severity, f.evidence.first_ts, f.connection);
+        let later = if crate::rules::order(f, &g.first).is_lt() {
+            let old = std::mem::replace(&mut g.first, f.clone());
+            g.at = at;
+            key_of(&old)
+        } else {
+            key_of(f)
+        };
+        g.others += 1;
+        let pos = g.next.partition_point(|k| next_order(k, &later).is_le());
+        if pos < OTHERS_NAMED {
+            g.next.insert(pos, later);
+            g.next.truncate(OTHERS_NAMED);
+        }
+    }
+
+    /// Keeps the groups that come first when there are too many.
+    fn prune(&mut self) {
+        let keep = 2 * self.opts.limit;
+        if self.opts.limit == 0 || self.groups.len() <= 2 * keep {
+            return;
+        }
+        self.groups
+            .sort_by(|a, b| crate::rules::order(&a.first, &b.first));
+        // Their findings stay counted (as folded).
+        self.pruned_groups += self.groups.len() - keep;
+        self.groups.truncate(keep);
+        self.index.clear();
+        for (i, g) in self.groups.iter().enumerate() {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (g.first.rule.as_ref(), g.first.explanation.as_str()).hash(&mut h);
+            self.index.entry(h.finish()).or_insert(i);
+        }
+    }
+
+    /// The groups in report order.
+    fn groups(&self) -> Vec<Group<'_>> {
+        let mut out: Vec<Group<'_>> = self
+            .groups
+            .iter()
+            .map(|g| Group {
+                first: &g.first,
+                at: g.at,
+                next: g.next.iter().filter_map(|k| k.2).collect(),
+                others: g.others,
+            })
+            .collect();
+        out.sort_by(|a, b| crate::rules::order(a.first, b.first));
+        out
+    }
+}
+
+/// Report order of two findings of the same rule (see `rules::order`).
+fn next_order(
+    a: &(Severity, Option<crate::types::Timestamp>, Option<ConnId>),
+    b: &(Severity, Option<crate::types::Timestamp>, Option<ConnId>),
+) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then_with(|| a.1.cmp(&b.1))
+        .then_with(|| a.2.cmp(&b.2))
 }
 
 fn frames_text(f: &Finding) -> String {
@@ -124,12 +395,13 @@ fn frames_text(f: &Finding) -> String {
     }
 }
 
-fn location(analysis: &Analysis, f: &Finding) -> String {
+fn location(g: &Group<'_>) -> String {
+    let f = g.first;
     let mut parts = Vec::new();
-    let conn = f.connection.and_then(|id| analysis.connection(id));
-    let head = match conn {
-        Some(c) => format!("{} → {} (conn {}", c.client, c.server, c.id),
-        None => "capture (".to_string(),
+    let head = match (g.at, f.connection) {
+        (Some((client, server)), Some(id)) => format!("{client} → {server} (conn {id}"),
+        (None, Some(id)) => format!("conn {id} ("),
+        (_, None) => "capture (".to_string(),
     };
     let frames = frames_text(f);
     if !frames.is_empty() {
@@ -138,7 +410,7 @@ fn location(analysis: &Analysis, f: &Finding) -> String {
     if let Some(ts) = f.evidence.first_ts {
         parts.push(ts.human());
     }
-    let sep = if conn.is_some() && !parts.is_empty() {
+    let sep = if g.at.is_some() && !parts.is_empty() {
         ", "
     } else {
         ""
@@ -146,7 +418,7 @@ fn location(analysis: &Analysis, f: &Finding) -> String {
     format!("{head}{sep}{})", parts.join(", "))
 }
 
-fn write_finding(out: &mut dyn Write, analysis: &Analysis, g: &Group<'_>) -> io::Result<()> {
+fn write_finding(out: &mut dyn Write, g: &Group<'_>) -> io::Result<()> {
     let f = g.first;
     let st = sev_style(f.severity);
     let inferred = if f.inferred { " (inferred)" } else { "" };
@@ -157,24 +429,15 @@ fn write_finding(out: &mut dyn Write, analysis: &Analysis, g: &Group<'_>) -> io:
         f.rule,
         terminal(&f.title)
     )?;
-    writeln!(
-        out,
-        "  {BLUE}-->{BLUE:#} {}",
-        terminal(&location(analysis, f))
-    )?;
-    if !g.others.is_empty() {
-        let ids: Vec<String> = g
-            .others
-            .iter()
-            .take(8)
-            .filter_map(|o| o.connection.map(|c| c.to_string()))
-            .collect();
-        let more = if g.others.len() > 8 { ", …" } else { "" };
+    writeln!(out, "  {BLUE}-->{BLUE:#} {}", terminal(&location(g)))?;
+    if g.others > 0 {
+        let ids: Vec<String> = g.next.iter().map(ToString::to_string).collect();
+        let more = if g.others > OTHERS_NAMED { ", …" } else { "" };
         writeln!(
             out,
             "  {BLUE}-->{BLUE:#} and {} more connection{} ({}{more})",
-            g.others.len(),
-            if g.others.len() == 1 { "" } else { "s" },
+            g.others,
+            if g.others == 1 { "" } else { "s" },
             ids.join(", ")
         )?;
     }
@@ -226,55 +489,37 @@ pub fn connection_line(c: &Connection) -> String {
     )
 }
 
-fn write_connections(
-    out: &mut dyn Write,
-    analysis: &Analysis,
-    opts: TextOptions,
-) -> io::Result<()> {
-    let with_findings: std::collections::HashSet<_> = analysis
-        .findings
-        .iter()
-        .filter_map(|f| f.connection)
-        .collect();
-    let shown: Vec<&Connection> = analysis
-        .connections
-        .iter()
-        .filter(|c| opts.all || c.failed() || with_findings.contains(&c.id))
-        .collect();
-    if shown.is_empty() {
+fn write_connections(out: &mut dyn Write, d: &TextDigest) -> io::Result<()> {
+    if d.listable == 0 {
         return Ok(());
     }
     writeln!(
         out,
         "{BOLD}connections{BOLD:#}{}:",
-        if opts.all {
+        if d.opts.all {
             ""
         } else {
             " (failed or with findings; --all for every one)"
         }
     )?;
-    let total = shown.len();
-    let limit = if opts.limit == 0 {
-        total
-    } else {
-        opts.limit.min(total)
-    };
-    for c in shown.into_iter().take(limit) {
-        let st = match c.outcome.status {
+    let mut lines: Vec<&Line> = d.lines.iter().collect();
+    lines.sort_unstable();
+    for l in &lines {
+        let st = match l.status {
             Status::Failed | Status::NotTls => ERROR,
             Status::Incomplete | Status::NoData => WARNING,
             Status::Completed => Style::new(),
         };
-        writeln!(out, "{st}{}{st:#}", terminal(&connection_line(c)))?;
-        if !c.history.is_empty() {
-            writeln!(out, "        {}", terminal(&c.history))?;
+        writeln!(out, "{st}{}{st:#}", terminal(&l.text))?;
+        if !l.history.is_empty() {
+            writeln!(out, "        {}", terminal(&l.history))?;
         }
     }
-    if limit < total {
+    if lines.len() < d.listable {
         writeln!(
             out,
             "  … {} more connection(s) folded: --limit 0 shows all",
-            total - limit
+            d.listable - lines.len()
         )?;
     }
     writeln!(out)
@@ -282,7 +527,7 @@ fn write_connections(
 
 /// Per-server overview, when the capture has more than one connection.
 fn write_servers(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-    if a.connections.len() < 2 {
+    if a.summary.connections < 2 {
         return Ok(());
     }
     writeln!(out, "{BOLD}servers{BOLD:#}:")?;

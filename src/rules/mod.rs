@@ -368,11 +368,14 @@ fn check_ids(rule: &Rule, out: &[Finding], start: usize) {
 
 /// The report order: severity (errors first), then time, connection, rule id.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.evidence.first_ts.cmp(&b.evidence.first_ts))
-            .then_with(|| a.connection.cmp(&b.connection))
-            .then_with(|| a.rule.cmp(&b.rule))
-    });
+    findings.sort_by(order);
+}
+
+/// The comparison behind [`sort`].
+pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.evidence.first_ts.cmp(&b.evidence.first_ts))
+        .then_with(|| a.connection.cmp(&b.connection))
+        .then_with(|| a.rule.cmp(&b.rule))
 }

@@ -72,35 +72,29 @@ impl Timestamp {
     /// output writes one per frame it names); `None` for years outside
     /// 0..=9999, which take [`Timestamp::rfc3339_slow`].
     fn rfc3339_into<'b>(&self, buf: &'b mut [u8; RFC3339_LEN]) -> Option<&'b str> {
-        let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
-        let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
-        let micros = (self.nanos / 1000).min(999_999);
-        let mut put = |at: usize, width: usize, mut v: u32| {
-            for i in (at..at + width).rev() {
-                if let Some(b) = buf.get_mut(i) {
-                    *b = b'0' + (v % 10) as u8;
-                }
-                v /= 10;
+        // Timestamps come in runs within one second (a connection's frames):
+        // the date and time part is remembered per thread.
+        thread_local! {
+            static LAST: std::cell::Cell<(i64, Option<[u8; 19]>)> =
+                const { std::cell::Cell::new((i64::MIN, None)) };
+        }
+        let prefix = match LAST.get() {
+            (secs, Some(p)) if secs == self.secs => p,
+            _ => {
+                let p = date_time(self.secs)?;
+                LAST.set((self.secs, Some(p)));
+                p
             }
         };
-        put(0, 4, y);
-        put(5, 2, mo);
-        put(8, 2, d);
-        put(11, 2, h);
-        put(14, 2, mi);
-        put(17, 2, s);
-        put(20, 6, micros);
-        for (i, c) in [
-            (4, b'-'),
-            (7, b'-'),
-            (10, b'T'),
-            (13, b':'),
-            (16, b':'),
-            (19, b'.'),
-            (26, b'Z'),
-        ] {
-            if let Some(b) = buf.get_mut(i) {
-                *b = c;
+        let (head, tail) = buf.split_at_mut(19);
+        head.copy_from_slice(&prefix);
+        let mut micros = (self.nanos / 1000).min(999_999);
+        if let [dot, digits @ .., z] = tail {
+            *dot = b'.';
+            *z = b'Z';
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (micros % 10) as u8;
+                micros /= 10;
             }
         }
         std::str::from_utf8(buf).ok()
@@ -128,6 +122,28 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.rfc3339())
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a Unix time; `None` for years outside 0..=9999.
+fn date_time(secs: i64) -> Option<[u8; 19]> {
+    let (y, mo, d, h, mi, s) = civil_from_unix(secs);
+    let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+    let mut out = *b"0000-00-00T00:00:00";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            if let Some(b) = out.get_mut(i) {
+                *b = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, mo);
+    put(8, 2, d);
+    put(11, 2, h);
+    put(14, 2, mi);
+    put(17, 2, s);
+    Some(out)
 }
 
 /// Length of `YYYY-MM-DDTHH:MM:SS.ffffffZ`.

@@ -137,7 +137,7 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
         sni_present: ch.server_name.is_some(),
         first_alpn: ch.alpn.first().map(|a| a.as_bytes()),
     };
-    let (ja3, ja3_hash) = fingerprint::ja3(&numbers);
+    let fp = fingerprint::client(&numbers);
     ClientOffer {
         frame,
         ts,
@@ -162,9 +162,9 @@ fn client_offer(ch: &tls::ClientHello, frame: FrameNo, ts: Timestamp) -> ClientO
         session_id_len: ch.session_id.len() / 2,
         psk_offered: ch.pre_shared_key_identities.is_some(),
         sslv2_format: ch.sslv2_format,
-        ja4: fingerprint::ja4(&numbers),
-        ja3,
-        ja3_hash,
+        ja4: fp.ja4,
+        ja3: fp.ja3,
+        ja3_hash: fp.ja3_hash,
     }
 }
 

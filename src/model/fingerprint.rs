@@ -161,6 +161,83 @@ pub fn ja3s(legacy_version: u16, cipher: u16, extensions: &[u16]) -> (String, St
     (s, h)
 }
 
+/// A ClientHello's fingerprints: JA3 string and MD5, JA4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFingerprints {
+    pub ja3: String,
+    pub ja3_hash: String,
+    pub ja4: String,
+}
+
+/// Distinct ClientHellos remembered by [`client`]; the memo is emptied when
+/// it holds this many (a capture of random hellos costs no more memory).
+const MEMO_CAP: usize = 4096;
+
+/// [`ja3`] and [`ja4`] of a ClientHello, computed once per distinct set of
+/// numbers: a capture of thousands of connections from a few clients has a
+/// few distinct hellos, and the strings, hex, SHA-256 and MD5 behind each
+/// fingerprint would otherwise be redone for every connection.
+pub fn client(ch: &ClientHelloNumbers<'_>) -> ClientFingerprints {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static MEMO: OnceLock<Mutex<HashMap<Vec<u16>, ClientFingerprints>>> = OnceLock::new();
+    let key = memo_key(ch);
+    let memo = MEMO.get_or_init(Default::default);
+    // A poisoned lock only means another thread panicked mid-insert.
+    let mut map = memo
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(hit) = map.get(&key) {
+        return hit.clone();
+    }
+    let (ja3, ja3_hash) = ja3(ch);
+    let fp = ClientFingerprints {
+        ja3,
+        ja3_hash,
+        ja4: ja4(ch),
+    };
+    if map.len() >= MEMO_CAP {
+        map.clear();
+    }
+    map.insert(key, fp.clone());
+    fp
+}
+
+/// Every number a fingerprint reads, each list preceded by its length.
+fn memo_key(ch: &ClientHelloNumbers<'_>) -> Vec<u16> {
+    let mut k = Vec::with_capacity(
+        8 + ch.supported_versions.len()
+            + ch.cipher_suites.len()
+            + ch.extensions.len()
+            + ch.groups.len()
+            + ch.point_formats.len()
+            + ch.signature_algorithms.len()
+            + ch.first_alpn.map_or(0, <[u8]>::len),
+    );
+    k.push(ch.legacy_version);
+    k.push(u16::from(ch.sni_present));
+    for list in [
+        ch.supported_versions,
+        ch.cipher_suites,
+        ch.extensions,
+        ch.groups,
+        ch.signature_algorithms,
+    ] {
+        k.push(u16::try_from(list.len()).unwrap_or(u16::MAX));
+        k.extend_from_slice(list);
+    }
+    for bytes in [Some(ch.point_formats), ch.first_alpn] {
+        match bytes {
+            Some(b) => {
+                k.push(u16::try_from(b.len()).unwrap_or(u16::MAX));
+                k.extend(b.iter().map(|&x| u16::from(x)));
+            }
+            None => k.push(u16::MAX),
+        }
+    }
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +295,45 @@ mod tests {
         assert_eq!(s, "771,4865-4866,0-10-11,29-23,0");
         assert_eq!(h.len(), 32);
         assert_eq!(h, hex(&Md5::digest(b"771,4865-4866,0-10-11,29-23,0")));
+    }
+
+    #[test]
+    fn memoised_fingerprints_equal_computed_ones() {
+        let suites = [0x1301, 0x1302, 0x0a0a];
+        let exts = [0x0000, 0x002b, 0x000a];
+        let mk = |sni_present: bool, alpn: Option<&'static [u8]>| ClientHelloNumbers {
+            legacy_version: 0x0303,
+            supported_versions: &[0x0304, 0x0303],
+            cipher_suites: &suites,
+            extensions: &exts,
+            groups: &[0x001d],
+            point_formats: &[0],
+            signature_algorithms: &[0x0403],
+            sni_present,
+            first_alpn: alpn,
+        };
+        for ch in [
+            mk(true, Some(b"h2")),
+            mk(false, Some(b"h2")),
+            mk(true, None),
+        ] {
+            let (ja3_s, ja3_h) = ja3(&ch);
+            let want = ClientFingerprints {
+                ja3: ja3_s,
+                ja3_hash: ja3_h,
+                ja4: ja4(&ch),
+            };
+            assert_eq!(client(&ch), want, "first sight");
+            assert_eq!(client(&ch), want, "from the memo");
+        }
+        // Hellos that differ only in SNI presence or ALPN differ in JA4.
+        assert_ne!(
+            client(&mk(true, Some(b"h2"))).ja4,
+            client(&mk(false, Some(b"h2"))).ja4
+        );
+        assert_ne!(
+            client(&mk(true, Some(b"h2"))).ja4,
+            client(&mk(true, None)).ja4
+        );
     }
 }

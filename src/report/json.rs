@@ -36,15 +36,30 @@ pub fn write_connection_line(
     connection: &Connection,
     findings: Vec<&Finding>,
 ) -> io::Result<()> {
-    write_line(
-        out,
+    let mut buf = Vec::with_capacity(16 << 10);
+    connection_line_into(&mut buf, capture, connection, findings)?;
+    out.write_all(&buf)
+}
+
+/// [`write_connection_line`] appended to `buf`, for a writer that gathers
+/// many lines into one write.
+pub fn connection_line_into(
+    buf: &mut Vec<u8>,
+    capture: &str,
+    connection: &Connection,
+    findings: Vec<&Finding>,
+) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *buf,
         &Line {
             schema_version: SCHEMA_VERSION,
             capture,
             connection,
             findings,
         },
-    )
+    )?;
+    buf.push(b'\n');
+    Ok(())
 }
 
 /// The last line: the summary and the findings that needed every connection

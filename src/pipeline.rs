@@ -10,7 +10,7 @@ use crate::packet::{Decoded, FragLimits, PacketDecoder, PacketError};
 use crate::tcp::{ConnTable, Gap, Interest, RoleBasis, StreamSink, TcpConnection, TcpLimits};
 use crate::tls::{KeyLog, TlsConnDecoder, TlsLimits};
 use crate::types::{ConnId, Dir, FrameNo, Timestamp};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -106,9 +106,9 @@ pub struct Decoding {
 struct Collector<'c> {
     /// Decoders of open connections that have sent bytes (boxed: they are
     /// large, and the map moves its values when it grows).
-    decoders: HashMap<ConnId, Box<TlsConnDecoder>>,
+    decoders: foldhash::HashMap<ConnId, Box<TlsConnDecoder>>,
     /// Sessions of connections that can receive no more bytes, until TCP closes them.
-    finished: HashMap<ConnId, crate::tls::TlsSession>,
+    finished: foldhash::HashMap<ConnId, crate::tls::TlsSession>,
     /// Open connections the filter left out: dropped at close.
     skipped: HashSet<ConnId>,
     filter: ConnFilter,
@@ -325,8 +325,8 @@ pub fn decode_closed<R: FrameSource>(
     let mut packets = PacketDecoder::new(limits.frag);
     let mut table = ConnTable::new(limits.tcp);
     let mut sink = Collector {
-        decoders: HashMap::new(),
-        finished: HashMap::new(),
+        decoders: foldhash::HashMap::default(),
+        finished: foldhash::HashMap::default(),
         skipped: HashSet::new(),
         filter: limits.filter,
         filtered: 0,

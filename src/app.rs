@@ -298,7 +298,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let keep = match args.format {
         _ if args.all || args.redact.is_some() => Keep::Everything,
         Format::Text => Keep::Lines(text_options(args)),
-        Format::Markdown | Format::Html => Keep::Examples,
+        Format::Markdown | Format::Html => Keep::Examples(report_options(args)),
         Format::Json | Format::Jsonl => Keep::Everything,
     };
     let run = Streamed {
@@ -308,25 +308,28 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         certs: &certs,
     };
     let mut analyses = Vec::new();
-    let mut digests = Vec::new();
+    let mut gathered = Vec::new();
     let mut worst: Option<Severity> = None;
     let mut keep_one = |(w, retained, rest): (Option<Severity>, Retained, Analysis)| {
         worst = worst.max(w).max(highest(&rest.findings));
-        let (analysis, digest) = retained.finish(rest);
-        analyses.push(analysis);
-        digests.push(digest);
+        let done = retained.finish(rest);
+        analyses.push(done.analysis);
+        gathered.push(Gathered {
+            text: done.text,
+            tally: done.tally,
+        });
     };
     if args.merge {
         let paths: Vec<&str> = args.files.iter().map(String::as_str).collect();
         let reader = crate::capture::MergedReader::open(&paths)?;
         let mut progress = progress_bar(args, None);
-        keep_one(run.capture(reader, &mut progress, Retained::new(keep))?);
+        keep_one(run.capture(reader, &mut progress, Retained::new(keep.clone()))?);
     } else {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
             let reader = crate::capture::open(file)?;
-            keep_one(run.capture(reader, &mut progress, Retained::new(keep))?);
+            keep_one(run.capture(reader, &mut progress, Retained::new(keep.clone()))?);
         }
     }
 
@@ -345,7 +348,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         };
         analyses = analyses.iter().map(|a| redact(a, what)).collect();
     }
-    write_output(args, &analyses, &digests)?;
+    write_output(args, &analyses, &gathered)?;
     Ok(u8::from(worst.is_some_and(|w| reaches(args.fail_on, w))))
 }
 
@@ -623,26 +626,37 @@ fn progress_bar(args: &AnalyzeArgs, size: Option<u64>) -> impl FnMut(u64) {
     }
 }
 
-/// Writes each analysis; a text report uses the digest gathered while
-/// streaming when there is one (`digests` pairs with `analyses`).
-fn write_output(
-    args: &AnalyzeArgs,
-    analyses: &[Analysis],
-    digests: &[Option<report::text::TextDigest>],
-) -> Result<()> {
+/// What a streamed report gathered besides its analysis.
+#[derive(Default)]
+struct Gathered {
+    text: Option<report::text::TextDigest>,
+    tally: Option<report::present::Tally>,
+}
+
+/// Writes each analysis, from what was gathered while streaming when there
+/// is something (`gathered` pairs with `analyses`).
+fn write_output(args: &AnalyzeArgs, analyses: &[Analysis], gathered: &[Gathered]) -> Result<()> {
     let mut sink = open_output(args.output.as_deref(), args.force)?;
     let to_terminal = args.output.is_none();
+    let none = Gathered::default();
     for (i, a) in analyses.iter().enumerate() {
-        let digest = digests.get(i).and_then(Option::as_ref);
-        let text = |out: &mut dyn Write| match digest {
+        let g = gathered.get(i).unwrap_or(&none);
+        let text = |out: &mut dyn Write| match &g.text {
             Some(d) => report::text::write_digest(out, a, d),
             None => report::text::write(out, a, text_options(args)),
         };
+        let opts = report_options(args);
         match args.format {
             Format::Json => report::json::write(&mut sink, a)?,
             Format::Jsonl => report::json::write_lines(&mut sink, a)?,
-            Format::Markdown => report::markdown::write(&mut sink, a, &report_options(args))?,
-            Format::Html => report::html::write(&mut sink, a, &report_options(args))?,
+            Format::Markdown => match &g.tally {
+                Some(t) => report::markdown::write_with(&mut sink, a, &opts, t)?,
+                None => report::markdown::write(&mut sink, a, &opts)?,
+            },
+            Format::Html => match &g.tally {
+                Some(t) => report::html::write_with(&mut sink, a, &opts, t)?,
+                None => report::html::write(&mut sink, a, &opts)?,
+            },
             Format::Text => {
                 if to_terminal {
                     // anstream decides: colour on a terminal, plain in pipes or with NO_COLOR.

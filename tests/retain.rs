@@ -9,12 +9,11 @@ mod common;
 use std::path::Path;
 use tlsdiag::model::Analysis;
 use tlsdiag::pipeline::{self, Limits, Streaming};
-use tlsdiag::report::retain::{Keep, Retained};
-use tlsdiag::report::text::TextDigest;
+use tlsdiag::report::retain::{Finished, Keep, Retained};
 use tlsdiag::report::{self, ReportOptions, TextOptions};
 
 /// The analysis of `file` with every model whole, and as `keep` retains it.
-fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, (Analysis, Option<TextDigest>)) {
+fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, Finished) {
     let opts = tlsdiag::rules::RuleOptions::default();
     let cx = tlsdiag::rules::Context {
         options: &opts,
@@ -40,19 +39,26 @@ fn whole_and_retained(file: &Path, keep: Keep) -> (Analysis, (Analysis, Option<T
         whole.add(c, findings);
     }
     let rest = stream.finish(decoding);
-    (whole.finish(rest.clone()).0, retained.finish(rest))
+    (whole.finish(rest.clone()).analysis, retained.finish(rest))
 }
 
-/// The report `keep` is for, from a whole analysis (`digest` None) or from
-/// what was retained.
-fn render(a: &Analysis, digest: Option<&TextDigest>, keep: Keep) -> String {
+/// The report `keep` is for, from a whole analysis or from what was
+/// retained (`gathered`).
+fn render(a: &Analysis, gathered: Option<&Finished>, keep: &Keep) -> String {
     let mut out = Vec::new();
-    match (keep, digest) {
-        (Keep::Lines(_), Some(d)) => report::text::write_digest(&mut out, a, d).expect("text"),
-        (Keep::Lines(opts), None) => report::text::write(&mut out, a, opts).expect("text"),
-        _ => {
-            report::markdown::write(&mut out, a, &ReportOptions::default()).expect("markdown");
-            report::html::write(&mut out, a, &ReportOptions::default()).expect("html");
+    let text = gathered.and_then(|g| g.text.as_ref());
+    let tally = gathered.and_then(|g| g.tally.as_ref());
+    match (keep, text, tally) {
+        (Keep::Lines(_), Some(d), _) => report::text::write_digest(&mut out, a, d).expect("text"),
+        (Keep::Lines(opts), None, _) => report::text::write(&mut out, a, *opts).expect("text"),
+        (Keep::Examples(opts), _, Some(t)) => {
+            report::markdown::write_with(&mut out, a, opts, t).expect("markdown");
+            report::html::write_with(&mut out, a, opts, t).expect("html");
+        }
+        (_, _, _) => {
+            let opts = ReportOptions::default();
+            report::markdown::write(&mut out, a, &opts).expect("markdown");
+            report::html::write(&mut out, a, &opts).expect("html");
         }
     }
     String::from_utf8(out).expect("utf-8 report")
@@ -93,11 +99,14 @@ const TEXT: [TextOptions; 4] = [
 fn assert_same_reports(file: &Path) -> (Analysis, Analysis) {
     for opts in TEXT {
         let keep = Keep::Lines(opts);
-        let (whole, (rest, digest)) = whole_and_retained(file, keep);
-        assert!(rest.connections.is_empty(), "text keeps no connection");
+        let (whole, done) = whole_and_retained(file, keep.clone());
+        assert!(
+            done.analysis.connections.is_empty(),
+            "text keeps no connection"
+        );
         let (w, r) = (
-            render(&whole, None, keep),
-            render(&rest, digest.as_ref(), keep),
+            render(&whole, None, &keep),
+            render(&done.analysis, Some(&done), &keep),
         );
         assert!(
             w == r,
@@ -105,24 +114,18 @@ fn assert_same_reports(file: &Path) -> (Analysis, Analysis) {
             file.display()
         );
     }
-    let (whole, (retained, _)) = whole_and_retained(file, Keep::Examples);
-    assert_eq!(
-        whole.connections.len(),
-        retained.connections.len(),
-        "{}",
-        file.display()
-    );
-    assert_eq!(whole.findings, retained.findings, "{}", file.display());
+    let keep = Keep::Examples(ReportOptions::default());
+    let (whole, done) = whole_and_retained(file, keep.clone());
     let (w, r) = (
-        render(&whole, None, Keep::Examples),
-        render(&retained, None, Keep::Examples),
+        render(&whole, None, &keep),
+        render(&done.analysis, Some(&done), &keep),
     );
     assert!(
         w == r,
-        "{}: the report changed when models were retained",
+        "{}: the report changed when models were retained:\n{w}\n---\n{r}",
         file.display()
     );
-    (whole, retained)
+    (whole, done.analysis)
 }
 
 #[test]
@@ -156,7 +159,24 @@ fn replayed_failures_keep_five_examples_and_report_the_same() {
         assert_eq!(whole_models(&whole), 12, "{name}");
         // The property above is only tested if details were dropped.
         assert_eq!(whole_models(&retained), 5, "{name}");
-        let md = render(&retained, None, Keep::Examples);
+        let md = render(&whole, None, &Keep::Examples(ReportOptions::default()));
         assert!(md.contains("7 more ×"), "{name}: {md}");
+    }
+}
+
+#[test]
+fn long_tables_keep_only_the_rows_they_list() {
+    // 1,010 failures: the table lists 1,000 and says 10 more; 210 successes:
+    // it lists 200 and says 10 more. Only those rows stay in memory.
+    for (name, n, listed) in [
+        ("cipher-mismatch.pcap", 1_010, 1_000),
+        ("tls12-ok.pcap", 210, 200),
+    ] {
+        let file = common::replayed(name, n);
+        let (whole, retained) = assert_same_reports(file.path());
+        assert_eq!(whole.connections.len(), usize::from(n), "{name}");
+        assert_eq!(retained.connections.len(), listed, "{name}");
+        let md = render(&whole, None, &Keep::Examples(ReportOptions::default()));
+        assert!(md.contains("\n10 more connection"), "{name}");
     }
 }

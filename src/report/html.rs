@@ -19,7 +19,18 @@ use std::io::{self, Write};
 
 /// Writes the whole report as one HTML document.
 pub fn write(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Result<()> {
-    let page = Page::new(a, opts);
+    write_with(out, a, opts, &present::Tally::of(a, opts))
+}
+
+/// [`write`] with the tally gathered while the connections streamed past;
+/// `a` holds the connections the report shows.
+pub fn write_with(
+    out: &mut dyn Write,
+    a: &Analysis,
+    opts: &ReportOptions,
+    tally: &present::Tally,
+) -> io::Result<()> {
+    let page = Page::new(a, opts, tally);
     let html = page.render().map_err(io::Error::other)?;
     out.write_all(html.as_bytes())
 }
@@ -157,11 +168,11 @@ const SVG_W: u32 = 800;
 const LABEL_MAX: usize = 64;
 
 impl Page {
-    fn new(a: &Analysis, opts: &ReportOptions) -> Page {
+    fn new(a: &Analysis, opts: &ReportOptions, tally: &present::Tally) -> Page {
         let names: Vec<&str> = a.capture.files.iter().map(|f| f.name.as_str()).collect();
-        let details = present::detailed_connections(a, opts);
+        let details = present::detailed_connections(a, tally);
         let linked: std::collections::HashSet<_> = details.shown.iter().map(|c| c.id).collect();
-        let t = present::table_connections(a, opts);
+        let t = present::table_connections(a, tally);
         let table = t
             .rows
             .iter()
@@ -183,7 +194,7 @@ impl Page {
             .collect();
         Page {
             title: terminal(&names.join(", ")),
-            verdict: present::verdict(a),
+            verdict: present::verdict(a, tally),
             any_failed: a.summary.failed > 0,
             facts: facts(a, opts),
             warnings: warnings(a),

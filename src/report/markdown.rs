@@ -18,11 +18,26 @@ use std::io::{self, Write};
 
 /// Writes the whole report.
 pub fn write(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Result<()> {
+    write_with(out, a, opts, &present::Tally::of(a, opts))
+}
+
+/// [`write`] with the tally gathered while the connections streamed past;
+/// `a` holds the connections the report shows.
+pub fn write_with(
+    out: &mut dyn Write,
+    a: &Analysis,
+    opts: &ReportOptions,
+    tally: &present::Tally,
+) -> io::Result<()> {
     let names: Vec<&str> = a.capture.files.iter().map(|f| f.name.as_str()).collect();
     writeln!(out, "# tlsdiag report: {}\n", md_escape(&names.join(", ")))?;
-    writeln!(out, "**Verdict:** {}\n", md_escape(&present::verdict(a)))?;
+    writeln!(
+        out,
+        "**Verdict:** {}\n",
+        md_escape(&present::verdict(a, tally))
+    )?;
     write_capture(out, a, opts)?;
-    write_table(out, a, opts)?;
+    write_table(out, a, tally)?;
     let wide = present::capture_findings(a);
     if !wide.is_empty() {
         writeln!(out, "## Capture-wide findings\n")?;
@@ -30,7 +45,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Res
             write_finding(out, a, f)?;
         }
     }
-    let details = present::detailed_connections(a, opts);
+    let details = present::detailed_connections(a, tally);
     for c in &details.shown {
         write_connection(out, a, c)?;
     }
@@ -123,8 +138,8 @@ fn write_capture(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io:
     Ok(())
 }
 
-fn write_table(out: &mut dyn Write, a: &Analysis, opts: &ReportOptions) -> io::Result<()> {
-    let t = present::table_connections(a, opts);
+fn write_table(out: &mut dyn Write, a: &Analysis, tally: &present::Tally) -> io::Result<()> {
+    let t = present::table_connections(a, tally);
     let (rows, left_out) = (t.rows, t.quiet_left_out);
     writeln!(out, "## Connections\n")?;
     writeln!(

@@ -8,10 +8,10 @@ use crate::certs::CertSummary;
 use crate::model::{Analysis, Connection, Status};
 use crate::rules::{Finding, Severity};
 use crate::types::{ConnId, FrameNo, Timestamp};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 /// Options of the ticket reports (presentation only).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportOptions {
     /// A section for every connection, not only failed ones and those with
     /// error or warning findings.
@@ -25,7 +25,7 @@ pub struct ReportOptions {
 pub const TABLE_LIMIT: usize = 200;
 
 /// The verdict line, e.g. `3 of 41 TLS connections failed: 3 × client-certificate-missing`.
-pub fn verdict(a: &Analysis) -> String {
+pub fn verdict(a: &Analysis, t: &Tally) -> String {
     let s = &a.summary;
     let mut line = if s.failed == 0 && s.incomplete == 0 && s.tls_connections > 0 {
         format!("All {} TLS connections completed", s.tls_connections)
@@ -35,7 +35,7 @@ pub fn verdict(a: &Analysis) -> String {
             s.failed, s.tls_connections
         )
     };
-    let causes = failure_causes(a);
+    let causes = t.failure_causes();
     if !causes.is_empty() {
         let parts: Vec<String> = causes
             .iter()
@@ -52,35 +52,6 @@ pub fn verdict(a: &Analysis) -> String {
         line.push_str(&format!("; {other} other TCP connection{}", plural(other)));
     }
     line
-}
-
-/// For failed connections: how many show each error rule (most frequent
-/// first); failed connections without an error finding count as `no finding`.
-fn failure_causes(a: &Analysis) -> Vec<(String, usize)> {
-    let mut per_rule: BTreeMap<&str, HashSet<ConnId>> = BTreeMap::new();
-    let mut explained: HashSet<ConnId> = HashSet::new();
-    let failed: HashSet<ConnId> = a
-        .connections
-        .iter()
-        .filter(|c| c.failed())
-        .map(|c| c.id)
-        .collect();
-    for f in a.findings.iter().filter(|f| f.severity == Severity::Error) {
-        if let Some(id) = f.connection.filter(|id| failed.contains(id)) {
-            per_rule.entry(f.rule.as_ref()).or_default().insert(id);
-            explained.insert(id);
-        }
-    }
-    let mut out: Vec<(String, usize)> = per_rule
-        .into_iter()
-        .map(|(r, ids)| (r.to_string(), ids.len()))
-        .collect();
-    out.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-    let unexplained = failed.len().saturating_sub(explained.len());
-    if unexplained > 0 {
-        out.push(("no finding".to_string(), unexplained));
-    }
-    out
 }
 
 /// `2 errors, 1 warning, 0 info`.
@@ -126,36 +97,23 @@ pub struct Table<'a> {
 /// Failed or noteworthy connections listed in the table at most (`--all` lifts it).
 pub const NOTEWORTHY_LIMIT: usize = 1000;
 
-pub fn table_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Table<'a> {
-    let mut all: Vec<&Connection> = a.connections.iter().collect();
-    all.sort_by_key(|c| (status_rank(c.outcome.status), c.id));
-    let mut t = Table {
-        rows: Vec::new(),
-        quiet_left_out: 0,
-        noteworthy_left_out: 0,
-    };
-    if opts.all {
-        t.rows = all;
-        return t;
+pub fn table_connections<'a>(a: &'a Analysis, t: &Tally) -> Table<'a> {
+    let mut ids: Vec<(u8, ConnId)> = t.loud.iter().chain(&t.quiet).copied().collect();
+    ids.sort_unstable();
+    Table {
+        rows: ids
+            .iter()
+            .filter_map(|&(_, id)| connection(a, id))
+            .collect(),
+        quiet_left_out: t.quiet_total - t.quiet.len(),
+        noteworthy_left_out: t.loud_total - t.loud.len(),
     }
-    let noteworthy = connections_with_findings(a, Severity::Warning);
-    let (mut quiet_shown, mut loud_shown) = (0, 0);
-    for c in all {
-        if c.failed() || noteworthy.contains(&c.id) {
-            if loud_shown < NOTEWORTHY_LIMIT {
-                loud_shown += 1;
-                t.rows.push(c);
-            } else {
-                t.noteworthy_left_out += 1;
-            }
-        } else if quiet_shown < TABLE_LIMIT {
-            quiet_shown += 1;
-            t.rows.push(c);
-        } else {
-            t.quiet_left_out += 1;
-        }
-    }
-    t
+}
+
+/// The connection with `id` (connections are in id order).
+fn connection(a: &Analysis, id: ConnId) -> Option<&Connection> {
+    let i = a.connections.binary_search_by_key(&id, |c| c.id).ok()?;
+    a.connections.get(i)
 }
 
 /// The connections given a section of their own, and the kinds of problem
@@ -183,55 +141,200 @@ pub const DETAIL_PER_KIND: usize = 5;
 /// Failed connections and those with warnings or errors, failed first, each
 /// kind of problem shown with at most [`DETAIL_PER_KIND`] examples (all with
 /// `--all`, which also details every other connection).
-pub fn detailed_connections<'a>(a: &'a Analysis, opts: &ReportOptions) -> Details<'a> {
-    let mut own: HashMap<ConnId, Vec<&Finding>> = HashMap::new();
-    for f in &a.findings {
-        if let Some(id) = f.connection {
-            own.entry(id).or_default().push(f);
+pub fn detailed_connections<'a>(a: &'a Analysis, t: &Tally) -> Details<'a> {
+    let mut shown: Vec<(u8, ConnId)> = Vec::new();
+    let mut folded: Vec<((u8, ConnId), Folded)> = Vec::new();
+    for (kind, k) in &t.kinds {
+        let mut ranks: Vec<(u8, ConnId)> = k.first.iter().copied().collect();
+        ranks.sort_unstable();
+        let cut = if t.all { ranks.len() } else { DETAIL_PER_KIND };
+        shown.extend(ranks.iter().take(cut));
+        if let Some(&start) = ranks.get(cut) {
+            folded.push((
+                start,
+                Folded {
+                    kind: kind.clone(),
+                    count: k.count - cut,
+                    ids: ranks
+                        .iter()
+                        .skip(cut)
+                        .map(|r| r.1)
+                        .take(FOLDED_IDS)
+                        .collect(),
+                },
+            ));
         }
     }
-    let mut candidates: Vec<(&Connection, Option<String>)> = a
-        .connections
-        .iter()
-        .map(|c| {
-            let kind = problem_kind(c, own.get(&c.id).map_or(&[][..], Vec::as_slice));
-            (c, kind)
-        })
-        .filter(|(_, kind)| opts.all || kind.is_some())
-        .collect();
-    candidates.sort_by_key(|(c, _)| detail_rank(c));
-    let mut details = Details {
-        shown: Vec::new(),
-        folded: Vec::new(),
-    };
-    if opts.all {
-        details.shown = candidates.into_iter().map(|(c, _)| c).collect();
-        return details;
+    shown.extend(t.plain.iter().copied());
+    shown.sort_unstable();
+    folded.sort_by_key(|(start, _)| *start);
+    Details {
+        shown: shown
+            .iter()
+            .filter_map(|&(_, id)| connection(a, id))
+            .collect(),
+        folded: folded.into_iter().map(|(_, f)| f).collect(),
     }
-    let mut kinds: HashMap<String, usize> = HashMap::new();
-    for (c, kind) in candidates {
-        let Some(kind) = kind else { continue };
-        let seen = kinds.entry(kind.clone()).or_default();
-        *seen += 1;
-        if *seen <= DETAIL_PER_KIND {
-            details.shown.push(c);
-            continue;
+}
+
+/// Ids listed per folded kind of problem.
+const FOLDED_IDS: usize = 20;
+
+/// What the ticket reports count over every connection, gathered one
+/// connection at a time, so a streamed report needs the models of only the
+/// connections it shows (see `report::retain`): the failure causes of the
+/// verdict, the table's rows (the first [`NOTEWORTHY_LIMIT`] connections
+/// with problems and [`TABLE_LIMIT`] without, in report order) and how many
+/// were left out, and per kind of problem how many and which come first.
+/// A connection is counted with the findings known when it ended (its
+/// own); the findings that need every connection are at most warnings and
+/// are shown with the connections they name, not counted here.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    all: bool,
+    /// Per error rule, the failed connections showing it.
+    causes: BTreeMap<String, usize>,
+    /// Failed connections without an error finding.
+    unexplained: usize,
+    loud: BinaryHeap<(u8, ConnId)>,
+    loud_total: usize,
+    quiet: BinaryHeap<(u8, ConnId)>,
+    quiet_total: usize,
+    kinds: HashMap<String, KindTally>,
+    /// With `--all`: connections without a problem, detailed too.
+    plain: Vec<(u8, ConnId)>,
+}
+
+/// One kind of problem: how many connections, and the first few in report
+/// order (the examples, then the ids listed as folded).
+#[derive(Debug, Clone, Default)]
+struct KindTally {
+    count: usize,
+    first: BinaryHeap<(u8, ConnId)>,
+}
+
+/// What [`Tally::add`] says about a connection's place in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// A row of the table now (it may be pushed out later).
+    pub row: bool,
+    /// One of the examples detailed now (it may be pushed out later).
+    pub example: bool,
+    /// Connections pushed out of the table or the examples by this one.
+    pub out_of_table: Option<ConnId>,
+    pub out_of_examples: Option<ConnId>,
+}
+
+impl Tally {
+    pub fn new(opts: &ReportOptions) -> Self {
+        Tally {
+            all: opts.all,
+            ..Tally::default()
         }
-        match details.folded.iter_mut().find(|f| f.kind == kind) {
-            Some(f) => {
-                f.count += 1;
-                if f.ids.len() < 20 {
-                    f.ids.push(c.id);
+    }
+
+    /// The tally of a whole analysis (each connection with its own
+    /// findings, as a stream hands them over).
+    pub fn of(a: &Analysis, opts: &ReportOptions) -> Self {
+        let mut own: HashMap<ConnId, Vec<&Finding>> = HashMap::new();
+        for f in &a.findings {
+            if let Some(id) = f.connection
+                && crate::rules::reports_per_connection(&f.rule)
+            {
+                own.entry(id).or_default().push(f);
+            }
+        }
+        let mut t = Tally::new(opts);
+        for c in &a.connections {
+            t.add(c, own.get(&c.id).map_or(&[][..], Vec::as_slice));
+        }
+        t
+    }
+
+    /// Counts a connection with the findings it brought.
+    pub fn add(&mut self, c: &Connection, own: &[&Finding]) -> Placed {
+        let rank = detail_rank(c);
+        if c.failed() {
+            let mut rules: Vec<&str> = own
+                .iter()
+                .filter(|f| f.severity == Severity::Error && f.connection == Some(c.id))
+                .map(|f| f.rule.as_ref())
+                .collect();
+            rules.sort_unstable();
+            rules.dedup();
+            if rules.is_empty() {
+                self.unexplained += 1;
+            }
+            for r in rules {
+                *self.causes.entry(r.to_string()).or_default() += 1;
+            }
+        }
+        let kind = problem_kind(c, own);
+        let (rows, total, cap) = if kind.is_some() {
+            (&mut self.loud, &mut self.loud_total, NOTEWORTHY_LIMIT)
+        } else {
+            (&mut self.quiet, &mut self.quiet_total, TABLE_LIMIT)
+        };
+        *total += 1;
+        let mut placed = Placed {
+            row: true,
+            example: false,
+            out_of_table: None,
+            out_of_examples: None,
+        };
+        rows.push(rank);
+        if !self.all && rows.len() > cap {
+            let out = rows.pop().map(|r| r.1);
+            placed.row = out != Some(c.id);
+            placed.out_of_table = out.filter(|&id| id != c.id);
+        }
+        match kind {
+            Some(kind) => {
+                let k = self.kinds.entry(kind).or_default();
+                k.count += 1;
+                k.first.push(rank);
+                let keep = if self.all {
+                    usize::MAX
+                } else {
+                    DETAIL_PER_KIND + FOLDED_IDS
+                };
+                if k.first.len() > keep {
+                    k.first.pop();
+                }
+                // An example now: among the first DETAIL_PER_KIND of its kind.
+                let mut firsts: Vec<(u8, ConnId)> = k.first.iter().copied().collect();
+                firsts.sort_unstable();
+                let examples = if self.all {
+                    firsts.len()
+                } else {
+                    DETAIL_PER_KIND
+                };
+                placed.example = firsts.iter().take(examples).any(|r| *r == rank);
+                if placed.example && !self.all {
+                    placed.out_of_examples = firsts.get(examples).map(|r| r.1);
                 }
             }
-            None => details.folded.push(Folded {
-                kind,
-                count: 1,
-                ids: vec![c.id],
-            }),
+            None if self.all => {
+                self.plain.push(rank);
+                placed.example = true;
+            }
+            None => {}
         }
+        placed
     }
-    details
+
+    /// For failed connections: how many show each error rule (most frequent
+    /// first); failed connections without an error finding count as `no
+    /// finding`.
+    fn failure_causes(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> =
+            self.causes.iter().map(|(r, n)| (r.clone(), *n)).collect();
+        out.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        if self.unexplained > 0 {
+            out.push(("no finding".to_string(), self.unexplained));
+        }
+        out
+    }
 }
 
 /// The kind of problem a connection shows, e.g. `failed:
@@ -263,14 +366,6 @@ pub fn problem_kind(c: &Connection, findings: &[&Finding]) -> Option<String> {
 /// [`DETAIL_PER_KIND`] of a kind chosen): failed first, then by id.
 pub fn detail_rank(c: &Connection) -> (u8, ConnId) {
     (status_rank(c.outcome.status), c.id)
-}
-
-fn connections_with_findings(a: &Analysis, at_least: Severity) -> HashSet<ConnId> {
-    a.findings
-        .iter()
-        .filter(|f| f.severity >= at_least)
-        .filter_map(|f| f.connection)
-        .collect()
 }
 
 /// Findings about one connection, in the rules' order.

@@ -160,7 +160,18 @@ fn replayed_failures_keep_five_examples_and_report_the_same() {
         // The property above is only tested if details were dropped.
         assert_eq!(whole_models(&retained), 5, "{name}");
         let md = render(&whole, None, &Keep::Examples(ReportOptions::default()));
-        assert!(md.contains("7 more ×"), "{name}: {md}");
+        // The first five in report order are detailed, the next seven folded.
+        for id in 1..=5 {
+            assert!(
+                md.contains(&format!("## Connection {id}: ")),
+                "{name}: {md}"
+            );
+        }
+        assert!(!md.contains("## Connection 6: "), "{name}: {md}");
+        assert!(
+            md.contains("7 more × ") && md.contains("connections #6, #7, #8, #9, #10, #11, #12"),
+            "{name}: {md}"
+        );
     }
 }
 

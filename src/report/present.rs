@@ -301,17 +301,17 @@ impl Tally {
                 if k.first.len() > keep {
                     k.first.pop();
                 }
-                // An example now: among the first DETAIL_PER_KIND of its kind.
-                let mut firsts: Vec<(u8, ConnId)> = k.first.iter().copied().collect();
-                firsts.sort_unstable();
-                let examples = if self.all {
-                    firsts.len()
+                if self.all {
+                    placed.example = true;
                 } else {
-                    DETAIL_PER_KIND
-                };
-                placed.example = firsts.iter().take(examples).any(|r| *r == rank);
-                if placed.example && !self.all {
-                    placed.out_of_examples = firsts.get(examples).map(|r| r.1);
+                    // An example now: among the first DETAIL_PER_KIND of its
+                    // kind (of at most DETAIL_PER_KIND + FOLDED_IDS kept).
+                    let mut firsts: Vec<(u8, ConnId)> = k.first.iter().copied().collect();
+                    firsts.sort_unstable();
+                    placed.example = firsts.iter().take(DETAIL_PER_KIND).any(|r| *r == rank);
+                    if placed.example {
+                        placed.out_of_examples = firsts.get(DETAIL_PER_KIND).map(|r| r.1);
+                    }
                 }
             }
             None if self.all => {

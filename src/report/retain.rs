@@ -140,9 +140,7 @@ impl Retained {
     /// order, and their findings, in report order.
     pub fn finish(self, mut rest: Analysis) -> Finished {
         if let Some(mut d) = self.text {
-            for f in &rest.findings {
-                d.late_finding(f);
-            }
+            d.late_findings(&rest.findings);
             return Finished {
                 analysis: rest,
                 text: Some(d),

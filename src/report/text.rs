@@ -146,6 +146,7 @@ struct Group<'a> {
 const OTHERS_NAMED: usize = 8;
 
 /// A connection's line, ordered by id (the heap keeps the lowest ids).
+#[derive(Clone)]
 struct Line {
     id: ConnId,
     status: Status,
@@ -204,36 +205,34 @@ impl TextDigest {
             let mine = own.remove(&c.id).unwrap_or_default();
             d.connection(c, mine.into_iter());
         }
-        for f in rest {
-            d.late_finding(f);
-        }
+        d.late_findings(rest);
         d
     }
 
-    /// Adds a finding that came after the connections (cross-connection and
-    /// capture-wide ones): located and listed when its connection is one
-    /// the digest remembers.
-    pub fn late_finding(&mut self, f: &Finding) {
-        let known = f.connection.and_then(|id| {
-            self.first_per_server
-                .values()
-                .flatten()
-                .find(|(l, _)| l.id == id)
-        });
-        let Some((line, client)) = known else {
-            self.finding(f, None);
-            return;
-        };
-        let at = Some((*client, line.server));
-        let line = Line {
-            id: line.id,
-            status: line.status,
-            text: line.text.clone(),
-            history: line.history.clone(),
-            server: line.server,
-        };
-        self.finding(f, at);
-        self.list(line);
+    /// Adds the findings that came after the connections (cross-connection
+    /// and capture-wide ones): each located and listed when its connection
+    /// is one the digest remembers.
+    pub fn late_findings<'f>(&mut self, findings: impl IntoIterator<Item = &'f Finding>) {
+        let known: std::collections::HashMap<ConnId, (SocketAddr, SocketAddr)> = self
+            .first_per_server
+            .values()
+            .flatten()
+            .map(|(l, client)| (l.id, (*client, l.server)))
+            .collect();
+        for f in findings {
+            let at = f.connection.and_then(|id| known.get(&id).copied());
+            self.finding(f, at);
+            let line = f.connection.and_then(|id| {
+                self.first_per_server
+                    .get(&at?.1)?
+                    .iter()
+                    .find(|(l, _)| l.id == id)
+                    .map(|(l, _)| l.clone())
+            });
+            if let Some(line) = line {
+                self.list(line);
+            }
+        }
     }
 
     /// Lists a connection's line once (the lowest `limit` ids are kept).

@@ -483,9 +483,10 @@ impl Streamed<'_> {
     /// decodes (capture → packets → TCP → TLS); the next builds each model
     /// and runs the rules; the last is `last` (serialising and writing, or
     /// keeping what a report needs). Memory stays bounded by what `last`
-    /// keeps, connections reach it in the order they closed, and the three
-    /// stages (measured on the handshake workload at roughly 30 %, 32 % and
-    /// 38 % of the work for JSON Lines) keep two cores busy.
+    /// keeps, connections reach it in the order they closed, and two cores
+    /// stay busy (on the handshake workload, JSON Lines: the decoding thread
+    /// takes about half the CPU and sets the pace, the other two share the
+    /// second core; docs/performance.md).
     ///
     /// Returns the highest severity among the connections' findings, `last`,
     /// and the analysis without connections: the capture's facts, the

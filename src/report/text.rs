@@ -293,11 +293,8 @@ impl TextDigest {
 
     /// Adds a finding; `at` is where its connection is, when known.
     pub fn finding(&mut self, f: &Finding, at: Option<(SocketAddr, SocketAddr)>) {
-        use std::hash::{Hash, Hasher};
         self.findings += 1;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (f.rule.as_ref(), f.explanation.as_str()).hash(&mut h);
-        let key = h.finish();
+        let key = group_key(f);
         let found = self.index.get(&key).copied().filter(|&i| {
             self.groups
                 .get(i)
@@ -343,10 +340,7 @@ impl TextDigest {
         self.groups.truncate(keep);
         self.index.clear();
         for (i, g) in self.groups.iter().enumerate() {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (g.first.rule.as_ref(), g.first.explanation.as_str()).hash(&mut h);
-            self.index.entry(h.finish()).or_insert(i);
+            self.index.entry(group_key(&g.first)).or_insert(i);
         }
     }
 
@@ -365,6 +359,15 @@ impl TextDigest {
         out.sort_by(|a, b| crate::rules::order(a.first, b.first));
         out
     }
+}
+
+/// The hash a finding's group is found by: its rule and explanation (a
+/// collision is checked against the group's first finding).
+fn group_key(f: &Finding) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (f.rule.as_ref(), f.explanation.as_str()).hash(&mut h);
+    h.finish()
 }
 
 /// Report order of two findings of the same rule (see `rules::order`).

@@ -417,7 +417,13 @@ pub fn decode_file(
     certs: &CertCache,
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
-    decode_capture(capture::open(path)?, limits, keys, certs, progress)
+    decode_capture(
+        capture::open_reading_ahead(path)?,
+        limits,
+        keys,
+        certs,
+        progress,
+    )
 }
 
 /// Turns a decoded capture into the full analysis: model + findings + summary.

@@ -899,3 +899,81 @@ fn bench_open_read_decode() {
     );
     assert!(frames > 0 && tcp > 0);
 }
+
+fn read_file(path: &std::path::Path, ahead: bool) -> (Vec<Owned>, CaptureSummary) {
+    let name = path.to_str().expect("utf-8 temp path");
+    let mut r = if ahead {
+        capture::open_reading_ahead(name)
+    } else {
+        capture::open(name)
+    }
+    .expect("header accepted");
+    let mut out = Vec::new();
+    while let Some(f) = r.next_frame().expect("no fatal error after the header") {
+        out.push(Owned {
+            no: f.no.0,
+            ts: f.ts,
+            caplen: f.caplen,
+            origlen: f.origlen,
+            linktype: f.linktype.0,
+            data: f.data.to_vec(),
+        });
+        assert!(out.len() < 1_000_000, "runaway reader");
+    }
+    (out, r.into_summary())
+}
+
+/// Reading ahead on another thread hands the reader 512 KiB chunks with
+/// 256 KiB of room in front: records cut by a chunk's end, records longer than
+/// that room (copied instead) and longer than a chunk, and a file cut inside a
+/// record must all read exactly as the plain reader reads them.
+#[test]
+fn reading_ahead_reads_every_record_as_the_plain_reader_does() {
+    let mut payloads: Vec<Vec<u8>> = Vec::new();
+    let mut seed = 7u32;
+    for i in 0..400u32 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let len = match i % 97 {
+            13 => 300 * 1024,  // longer than the room before a chunk
+            51 => 1100 * 1024, // longer than a chunk
+            _ => 40 + (seed >> 8) as usize % 20_000,
+        };
+        payloads.push((0..len).map(|j| (j as u32 ^ i) as u8).collect());
+    }
+    let recs: Vec<Rec> = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| rec(i as u32, 0, p))
+        .collect();
+    let mut bytes = pcap(false, false, 1, &recs);
+    // A snapshot length that admits the long records.
+    bytes[16..20].copy_from_slice(&(4u32 << 20).to_le_bytes());
+    assert!(bytes.len() > 8 << 20, "spans many chunks: {}", bytes.len());
+
+    let last = payloads.last().expect("records").len();
+    for cut in [bytes.len(), bytes.len() - last / 2, bytes.len() - 3] {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&bytes[..cut]).expect("write");
+        let (plain, plain_summary) = read_file(file.path(), false);
+        let (ahead, ahead_summary) = read_file(file.path(), true);
+        let expected = if cut == bytes.len() { 400 } else { 399 };
+        assert_eq!(plain.len(), expected);
+        assert_eq!(ahead.len(), plain.len(), "cut at {cut}");
+        for (a, p) in ahead.iter().zip(&plain) {
+            assert_eq!(
+                (a.no, a.ts, a.caplen, a.data.len()),
+                (p.no, p.ts, p.caplen, p.data.len())
+            );
+            assert!(a.data == p.data, "frame {} differs", a.no);
+        }
+        assert_eq!(ahead_summary.file_truncated, cut != bytes.len());
+        assert_eq!(ahead_summary.file_truncated, plain_summary.file_truncated);
+        let messages = |s: &CaptureSummary| {
+            s.warnings
+                .iter()
+                .map(|w| (w.frame, w.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(messages(&ahead_summary), messages(&plain_summary));
+    }
+}

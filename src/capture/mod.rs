@@ -101,7 +101,7 @@ mod reader;
 pub use merge::MergedReader;
 pub use reader::{CaptureReader, MAX_RECORD_LEN};
 
-use reader::{Layout, PcapLayout};
+use reader::{Layout, PcapLayout, Source};
 use std::io::Read;
 
 /// Opens a capture file, or standard input when `path` is `-`.
@@ -109,6 +109,17 @@ use std::io::Read;
 /// Compression (gzip, zstd) and format (pcap, pcapng) are detected from the
 /// content, never from the name.
 pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
+    open_with(path, false)
+}
+
+/// Like [`open`], reading the file on a thread of its own a few megabytes
+/// ahead of the frames handed out: for the one capture being analysed (not
+/// for each of many files merged, which would be a thread per file).
+pub fn open_reading_ahead(path: &str) -> Result<CaptureReader, CaptureError> {
+    open_with(path, true)
+}
+
+fn open_with(path: &str, ahead: bool) -> Result<CaptureReader, CaptureError> {
     let src: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -118,18 +129,35 @@ pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
         })?;
         Box::new(file)
     };
-    from_reader(path, src)
+    reader_over(path, src, ahead)
 }
 
 /// Reads a capture from any byte source; `name` is used in messages and the summary.
 pub fn from_reader(name: &str, r: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
+    reader_over(name, r, false)
+}
+
+fn reader_over(
+    name: &str,
+    r: Box<dyn Read + Send>,
+    ahead: bool,
+) -> Result<CaptureReader, CaptureError> {
     let read_err = |e: std::io::Error| CaptureError::Read {
         name: name.to_string(),
         message: e.to_string(),
     };
-    let (mut src, compression, raw_count) = input::decompressing(r).map_err(read_err)?;
+    let (src, compression, raw_count) = input::decompressing(r).map_err(read_err)?;
+    let mut src = if ahead {
+        Source::Ahead(input::read_ahead(src).map_err(read_err)?)
+    } else {
+        Source::Plain(src)
+    };
     let mut buf = vec![0u8; reader::INITIAL_CAPACITY];
-    let (end, eof) = reader::prefill(&mut src, &mut buf, 24).map_err(read_err)?;
+    let (end, eof) = match &mut src {
+        Source::Plain(src) => reader::prefill(src, &mut buf, 24),
+        Source::Ahead(src) => reader::prefill(src, &mut buf, 24),
+    }
+    .map_err(read_err)?;
     let head = buf.get(..end).unwrap_or(&[]);
     let (format, layout, start, digits) = detect(name, head)?;
     let summary = CaptureSummary {

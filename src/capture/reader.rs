@@ -8,6 +8,7 @@
 //! free of allocation (the crate's EPB parser builds an options `Vec`) and lets
 //! every length be checked before the bytes are requested.
 
+use super::input::ReadAhead;
 use super::{CaptureSummary, CaptureWarning, Frame, LinkType};
 use crate::types::{FrameNo, Timestamp};
 use pcap_parser::pcapng::{Block, SecretsType};
@@ -83,12 +84,19 @@ struct FrameMeta {
     record_len: usize,
 }
 
+/// Where the bytes come from: read here, or read ahead on another thread
+/// and taken a chunk at a time (see [`super::input::ReadAhead`]).
+pub(crate) enum Source {
+    Plain(Box<dyn Read + Send>),
+    Ahead(ReadAhead),
+}
+
 /// Reads frames one by one from a pcap or pcapng stream.
 ///
 /// Obtained from [`super::open`] or [`super::from_reader`]. Frames borrow the
 /// reader's buffer, so each must be dropped before asking for the next.
 pub struct CaptureReader {
-    src: Box<dyn Read + Send>,
+    src: Source,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -135,7 +143,7 @@ impl CaptureReader {
     /// Builds a reader over `src` (already decompressed). `buf[..end]` holds bytes
     /// already read from `src`; reading starts at `start`.
     pub(crate) fn new(
-        src: Box<dyn Read + Send>,
+        src: Source,
         buf: Vec<u8>,
         (start, end, eof): (usize, usize, bool),
         layout: Layout,
@@ -266,6 +274,16 @@ impl CaptureReader {
             if self.eof {
                 return Ok(false);
             }
+            let src = match &mut self.src {
+                Source::Plain(src) => src,
+                Source::Ahead(ahead) => {
+                    match ahead.next_chunk()? {
+                        Some((chunk, at)) => self.take_chunk(chunk, at),
+                        None => self.eof = true,
+                    }
+                    continue;
+                }
+            };
             if self.start + n > self.buf.len() {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
@@ -276,10 +294,7 @@ impl CaptureReader {
                 }
             }
             // `end <= buf.len()` always holds; an empty slice would read as end of input.
-            match self
-                .src
-                .read(self.buf.get_mut(self.end..).unwrap_or_default())
-            {
+            match src.read(self.buf.get_mut(self.end..).unwrap_or_default()) {
                 Ok(0) => self.eof = true,
                 Ok(got) => self.end += got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -287,6 +302,36 @@ impl CaptureReader {
             }
         }
         Ok(true)
+    }
+
+    /// Continues the buffer with a chunk read ahead (its bytes start at
+    /// `at`). The unread bytes are put in front of the chunk's when they fit
+    /// in the space left there, and the chunk becomes the buffer; otherwise
+    /// (a record longer than the headroom) the chunk's bytes are appended.
+    fn take_chunk(&mut self, mut chunk: Vec<u8>, at: usize) {
+        let Source::Ahead(ahead) = &self.src else {
+            return;
+        };
+        let unread = self.buf.get(self.start..self.end).unwrap_or_default();
+        let front = at.checked_sub(unread.len());
+        if let Some(dst) = front.filter(|_| at <= chunk.len())
+            && let Some(room) = chunk.get_mut(dst..at)
+        {
+            room.copy_from_slice(unread);
+            let old = std::mem::replace(&mut self.buf, chunk);
+            self.start = dst;
+            self.end = self.buf.len();
+            ahead.give_back(old);
+        } else {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            self.buf.truncate(self.end);
+            self.buf
+                .extend_from_slice(chunk.get(at..).unwrap_or_default());
+            self.end = self.buf.len();
+            ahead.give_back(chunk);
+        }
     }
 
     fn record(&self, len: usize) -> &[u8] {

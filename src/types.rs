@@ -110,6 +110,26 @@ impl Timestamp {
 
     /// Human form used in text reports: `2026-03-01 10:22:03.120 UTC`.
     pub fn human(&self) -> String {
+        let Some(dt) = date_time(self.secs).filter(|_| self.nanos < 1_000_000_000) else {
+            return self.human_slow();
+        };
+        // Called for many findings' explanations: no formatting machinery.
+        let millis = self.nanos / 1_000_000;
+        let mut out = String::with_capacity(27);
+        out.extend(
+            dt.iter()
+                .map(|&b| if b == b'T' { ' ' } else { char::from(b) }),
+        );
+        out.push('.');
+        out.extend(
+            [millis / 100, millis / 10 % 10, millis % 10]
+                .map(|d| char::from_digit(d, 10).unwrap_or('0')),
+        );
+        out.push_str(" UTC");
+        out
+    }
+
+    fn human_slow(&self) -> String {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.secs);
         format!(
             "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} UTC",
@@ -363,6 +383,7 @@ mod tests {
             for nanos in [0u32, 1_000, 999_999_999, 120_512_000] {
                 let t = Timestamp::new(s, nanos);
                 assert_eq!(t.rfc3339(), t.rfc3339_slow(), "{s} {nanos}");
+                assert_eq!(t.human(), t.human_slow(), "{s} {nanos}");
                 let json = serde_json::to_string(&t).expect("serialize");
                 assert_eq!(json, format!("\"{}\"", t.rfc3339_slow()));
             }
@@ -370,6 +391,10 @@ mod tests {
         assert_eq!(
             Timestamp::new(1_772_360_523, 120_512_000).rfc3339(),
             "2026-03-01T10:22:03.120512Z"
+        );
+        assert_eq!(
+            Timestamp::new(1_772_360_523, 120_512_000).human(),
+            "2026-03-01 10:22:03.120 UTC"
         );
     }
 

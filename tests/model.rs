@@ -59,3 +59,54 @@ fn roles_come_from_the_client_hello() {
         "CH | SH C(2) SKE SHD | CKE CCS E | NST CCS E | E | E | A:encrypted<-server | A:encrypted<-client | FIN<-server"
     );
 }
+
+/// The JSON Lines writer serialises certificates and registry lists once per
+/// thread (`model::memo`); the bytes must be exactly serde's, on first use and
+/// on every hit, for every connection of every capture.
+#[test]
+fn memoised_serialisation_writes_the_same_bytes() {
+    use std::borrow::Cow;
+    use tlsdiag::model::memo::with_memo;
+    let dir = common::root().join("captures");
+    let mut connections = 0;
+    let mut certificates = 0;
+    for entry in std::fs::read_dir(&dir).expect("captures/") {
+        let path = entry.expect("entry").path();
+        if !path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+            continue;
+        }
+        let certs = tlsdiag::certs::CertCache::new();
+        let decoding = tlsdiag::pipeline::decode_file(
+            path.to_str().expect("utf-8 path"),
+            &tlsdiag::pipeline::Limits::default(),
+            None,
+            &certs,
+            &mut |_| {},
+        )
+        .expect("decode");
+        for c in &decoding.connections {
+            let plain = serde_json::to_string(c).expect("serialise");
+            for round in 0..2 {
+                let memo = with_memo(|| serde_json::to_string(c)).expect("serialise");
+                assert_eq!(memo, plain, "{} round {round}", path.display());
+            }
+            connections += 1;
+            certificates += c
+                .tls
+                .as_ref()
+                .and_then(|t| t.server_certificates.as_ref())
+                .map_or(0, |ch| ch.certificates.len());
+            // Same ids, other names (as read back from an edited document): not a hit.
+            let mut renamed = c.clone();
+            if let Some(offer) = renamed.tls.as_mut().and_then(|t| t.client_hello.as_mut())
+                && let Some(first) = offer.cipher_suites.first_mut()
+            {
+                first.name = Some(Cow::Owned("renamed".to_string()));
+                let memo = with_memo(|| serde_json::to_string(&renamed)).expect("serialise");
+                assert!(memo.contains("\"renamed\""));
+                assert_eq!(memo, serde_json::to_string(&renamed).expect("serialise"));
+            }
+        }
+    }
+    assert!(connections > 50 && certificates > 50, "{connections} {certificates}");
+}

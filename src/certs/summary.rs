@@ -12,6 +12,7 @@ use crate::types::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::hash::BuildHasher as _;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use x509_parser::certificate::X509Certificate;
@@ -457,11 +458,17 @@ fn pss_hash(params: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String
         .or(Some(id))
 }
 
-/// Summaries keyed by the SHA-256 of the DER, so a chain sent on many
+/// Summaries keyed by the certificate's bytes, so a chain sent on many
 /// connections is decoded once. Safe to share between threads.
+///
+/// The map is keyed by a 64-bit hash of the DER (seeded per process) and a
+/// hit is confirmed by comparing the DER: hashing with SHA-256 cost a
+/// microsecond per certificate per connection. Two certificates whose hashes
+/// collide are both decoded; only the first is kept.
 #[derive(Debug, Default)]
 pub struct CertCache {
-    map: Mutex<HashMap<[u8; 32], Arc<CertSummary>>>,
+    map: Mutex<HashMap<u64, Arc<CertSummary>>>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl CertCache {
@@ -472,13 +479,19 @@ impl CertCache {
 
     /// The summary of `der`, decoding it on first sight.
     pub fn get(&self, der: &[u8]) -> Arc<CertSummary> {
-        let key: [u8; 32] = Sha256::digest(der).into();
-        if let Some(hit) = self.lock().get(&key) {
+        let key = self.hasher.hash_one(der);
+        if let Some(hit) = self.lock().get(&key).filter(|hit| hit.der == der) {
             return Arc::clone(hit);
         }
         // Decode outside the lock; a concurrent duplicate decode is harmless.
         let summary = Arc::new(summarize(der));
-        Arc::clone(self.lock().entry(key).or_insert(summary))
+        let mut map = self.lock();
+        let kept = map.entry(key).or_insert_with(|| Arc::clone(&summary));
+        if kept.der == der {
+            Arc::clone(kept)
+        } else {
+            summary
+        }
     }
 
     /// Number of distinct certificates decoded so far.
@@ -491,7 +504,7 @@ impl CertCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<[u8; 32], Arc<CertSummary>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<CertSummary>>> {
         relock(&self.map)
     }
 }

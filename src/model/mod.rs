@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 mod build;
 pub mod fingerprint;
+pub mod memo;
 pub use build::{ALERT_RECORD_MAX, build, message_name, tls13_inferred_alert};
 
 /// Version of the JSON schema. Bump on any incompatible change, and say so
@@ -449,7 +450,8 @@ pub struct Alert {
 }
 
 /// A certificate as sent, with its summary (shared between connections).
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+// Serialised as the summary's fields, by hand in `memo.rs`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct Cert {
     #[serde(flatten)]
     pub summary: Arc<CertSummary>,
@@ -496,6 +498,7 @@ pub struct CertificateRequest {
     /// Certificate types (TLS 1.2 only), e.g. `rsa_sign`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub certificate_types: Vec<String>,
+    #[serde(serialize_with = "memo::named_list")]
     pub signature_algorithms: Vec<Named>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub decrypted: bool,
@@ -508,12 +511,18 @@ pub struct ClientOffer {
     pub ts: Timestamp,
     pub legacy_version: Named,
     /// Versions offered (supported_versions, else the legacy version), GREASE removed, highest first.
+    #[serde(serialize_with = "memo::named_list")]
     pub versions: Vec<Named>,
+    #[serde(serialize_with = "memo::named_list")]
     pub cipher_suites: Vec<Named>,
+    #[serde(serialize_with = "memo::named_list")]
     pub supported_groups: Vec<Named>,
+    #[serde(serialize_with = "memo::named_list")]
     pub key_share_groups: Vec<Named>,
+    #[serde(serialize_with = "memo::named_list")]
     pub signature_algorithms: Vec<Named>,
     pub alpn: Vec<String>,
+    #[serde(serialize_with = "memo::named_list")]
     pub extensions: Vec<Named>,
     pub fallback_scsv: bool,
     pub renegotiation_info: bool,
@@ -535,6 +544,7 @@ pub struct ServerChoice {
     pub cipher_suite: Named,
     pub group: Option<Named>,
     pub alpn: Option<String>,
+    #[serde(serialize_with = "memo::named_list")]
     pub extensions: Vec<Named>,
     /// `tls12` / `tls11` when ServerHello.random ends with the RFC 8446 downgrade sentinel.
     pub downgrade_sentinel: Option<String>,

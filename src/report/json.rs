@@ -49,15 +49,13 @@ pub fn connection_line_into(
     connection: &Connection,
     findings: Vec<&Finding>,
 ) -> io::Result<()> {
-    serde_json::to_writer(
-        &mut *buf,
-        &Line {
-            schema_version: SCHEMA_VERSION,
-            capture,
-            connection,
-            findings,
-        },
-    )?;
+    let line = Line {
+        schema_version: SCHEMA_VERSION,
+        capture,
+        connection,
+        findings,
+    };
+    crate::model::memo::with_memo(|| serde_json::to_writer(&mut *buf, &line))?;
     buf.push(b'\n');
     Ok(())
 }

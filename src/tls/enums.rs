@@ -55,8 +55,26 @@ pub fn cipher_suite_name(id: u16) -> Option<&'static str> {
         0x00ff => Some("TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
         0x5600 => Some("TLS_FALLBACK_SCSV"),
         _ if is_grease(id) => Some("GREASE"),
-        _ => tls_parser::TlsCipherSuite::from_id(id).map(|c| c.name),
+        _ => suite(id).map(|c| c.name),
     }
+}
+
+/// tls-parser's description of a cipher suite. Its own lookup hashes with
+/// SipHash-1-3 (a ClientHello offers dozens of suites); this table is built
+/// from the same map once and hashed with foldhash.
+fn suite(id: u16) -> Option<&'static tls_parser::TlsCipherSuite> {
+    type Table = std::collections::HashMap<
+        u16,
+        &'static tls_parser::TlsCipherSuite,
+        foldhash::fast::FixedState,
+    >;
+    static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(|| {
+        tls_parser::CIPHERS
+            .entries()
+            .map(|(id, suite)| (*id, suite))
+            .collect()
+    });
+    TABLE.get(&id).copied()
 }
 
 /// Key exchange family of a suite, as far as ServerKeyExchange parsing needs it.
@@ -71,7 +89,7 @@ pub enum KxFamily {
 /// The key exchange family of a cipher suite.
 pub fn kx_family(id: u16) -> KxFamily {
     use tls_parser::TlsCipherKx as K;
-    match tls_parser::TlsCipherSuite::from_id(id).map(|c| c.kx) {
+    match suite(id).map(|c| c.kx) {
         Some(K::Ecdhe | K::Aecdh) => KxFamily::Ecdhe,
         Some(K::Dhe | K::Dh) => KxFamily::Dhe,
         Some(_) => KxFamily::Other,
@@ -371,6 +389,19 @@ pub fn alert_level_name(l: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_table_agrees_with_tls_parser_for_every_id() {
+        for id in 0..=u16::MAX {
+            let ours = suite(id).map(|s| (s.id, s.name));
+            let theirs = tls_parser::TlsCipherSuite::from_id(id).map(|s| (s.id, s.name));
+            assert_eq!(ours, theirs, "{id:#06x}");
+        }
+        assert_eq!(
+            cipher_suite_name(0xc02f),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+    }
 
     #[test]
     fn grease_detection() {

@@ -923,10 +923,11 @@ fn read_file(path: &std::path::Path, ahead: bool) -> (Vec<Owned>, CaptureSummary
     (out, r.into_summary())
 }
 
-/// Reading ahead on another thread hands the reader 512 KiB chunks with
-/// 256 KiB of room in front: records cut by a chunk's end, records longer than
-/// that room (copied instead) and longer than a chunk, and a file cut inside a
-/// record must all read exactly as the plain reader reads them.
+/// A compressed capture is inflated on another thread, which hands the reader
+/// 512 KiB chunks with 256 KiB of room in front: records cut by a chunk's end,
+/// records longer than that room (copied instead) and longer than a chunk, and
+/// a file cut inside a record must all read exactly as the plain reader reads
+/// them.
 #[test]
 fn reading_ahead_reads_every_record_as_the_plain_reader_does() {
     let mut payloads: Vec<Vec<u8>> = Vec::new();
@@ -952,8 +953,11 @@ fn reading_ahead_reads_every_record_as_the_plain_reader_does() {
 
     let last = payloads.last().expect("records").len();
     for cut in [bytes.len(), bytes.len() - last / 2, bytes.len() - 3] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&bytes[..cut]).expect("compress");
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(&bytes[..cut]).expect("write");
+        file.write_all(&gz.finish().expect("compress"))
+            .expect("write");
         let (plain, plain_summary) = read_file(file.path(), false);
         let (ahead, ahead_summary) = read_file(file.path(), true);
         let expected = if cut == bytes.len() { 400 } else { 399 };

@@ -72,7 +72,10 @@ fn memoised_serialisation_writes_the_same_bytes() {
     let mut certificates = 0;
     for entry in std::fs::read_dir(&dir).expect("captures/") {
         let path = entry.expect("entry").path();
-        if !path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+        if !path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
             continue;
         }
         let certs = tlsdiag::certs::CertCache::new();
@@ -108,5 +111,8 @@ fn memoised_serialisation_writes_the_same_bytes() {
             }
         }
     }
-    assert!(connections > 50 && certificates > 50, "{connections} {certificates}");
+    assert!(
+        connections > 50 && certificates > 50,
+        "{connections} {certificates}"
+    );
 }

@@ -116,16 +116,14 @@ pub(crate) const HEADROOM: usize = 256 * 1024;
 /// Chunks read ahead of the consumer (memory: about `DEPTH + 3` chunks).
 const DEPTH: usize = 2;
 
-/// Reads `src` on a thread of its own, up to [`DEPTH`] chunks ahead.
+/// Reads `src` (a decompressor) on a thread of its own, up to [`DEPTH`]
+/// chunks ahead, so inflating overlaps with decoding.
 ///
-/// Copying a capture out of the page cache (or inflating it) was a quarter
-/// of the decoding thread's time, and that thread sets the pace; here it
-/// overlaps with decoding. The capture reader takes whole chunks
-/// ([`ReadAhead::next_chunk`]) and hands them back for reuse
-/// ([`ReadAhead::give_back`]), so bytes are copied once, by the kernel, and
-/// nothing is allocated once the first few chunks are in flight. The thread
-/// ends at end of input, after a read error (passed on in order), or when
-/// this reader is dropped.
+/// The capture reader takes whole chunks ([`ReadAhead::next_chunk`]) and
+/// hands them back for reuse ([`ReadAhead::give_back`]): bytes are written
+/// once, by the decompressor, and nothing is allocated once the first few
+/// chunks are in flight. The thread ends at end of input, after a read
+/// error (passed on in order), or when this reader is dropped.
 pub(crate) struct ReadAhead {
     chunks: Receiver<io::Result<Vec<u8>>>,
     spent: SyncSender<Vec<u8>>,

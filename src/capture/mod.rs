@@ -112,9 +112,14 @@ pub fn open(path: &str) -> Result<CaptureReader, CaptureError> {
     open_with(path, false)
 }
 
-/// Like [`open`], reading the file on a thread of its own a few megabytes
-/// ahead of the frames handed out: for the one capture being analysed (not
-/// for each of many files merged, which would be a thread per file).
+/// Like [`open`], but a compressed capture is inflated on a thread of its
+/// own, a megabyte ahead of the frames handed out: for the one capture being
+/// analysed (not for each of many files merged, a thread per file).
+///
+/// Uncompressed files are read on the caller's thread: the copy out of the
+/// page cache is cheaper there, where the bytes are parsed, than on another
+/// core (measured on 2 cores: 0.1-0.2 s more CPU on the 1.1 GB handshake
+/// file, 8 % more wall time, for 20 % less on a bulk file).
 pub fn open_reading_ahead(path: &str) -> Result<CaptureReader, CaptureError> {
     open_with(path, true)
 }
@@ -147,7 +152,7 @@ fn reader_over(
         message: e.to_string(),
     };
     let (src, compression, raw_count) = input::decompressing(r).map_err(read_err)?;
-    let mut src = if ahead {
+    let mut src = if ahead && compression != Compression::None {
         Source::Ahead(input::read_ahead(src).map_err(read_err)?)
     } else {
         Source::Plain(src)

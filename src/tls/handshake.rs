@@ -255,7 +255,9 @@ pub fn decode(msg_type: u8, body: &[u8], ctx: &HsContext) -> HandshakeMsg {
         0 => empty(body, HandshakeMsg::HelloRequest),
         1 => client_hello(body).map(|ch| HandshakeMsg::ClientHello(Box::new(ch))),
         2 => server_hello(body).map(|sh| {
-            if sh.random == hex(&HRR_RANDOM) {
+            static HRR_RANDOM_HEX: std::sync::LazyLock<String> =
+                std::sync::LazyLock::new(|| hex(&HRR_RANDOM));
+            if sh.random == *HRR_RANDOM_HEX {
                 HandshakeMsg::HelloRetryRequest(sh)
             } else {
                 HandshakeMsg::ServerHello(sh)

@@ -60,6 +60,30 @@ fn roles_come_from_the_client_hello() {
     );
 }
 
+/// The compact history: one group per side's run, alerts and the TCP end as
+/// groups of their own, consecutive encrypted records of a side folded.
+#[test]
+fn history_groups_runs_folds_records_and_ends_with_tcp() {
+    let cases = [
+        (
+            "capture-one-sided.pcap",
+            "CH CKE CCS E×2 | A:encrypted<-client | FIN<-client",
+        ),
+        (
+            "capture-started-mid-connection.pcap",
+            "E | E | A:encrypted<-server | FIN<-client",
+        ),
+        (
+            "alpn-mismatch.pcap",
+            "CH | A:no_application_protocol<-server | FIN<-client",
+        ),
+    ];
+    for (file, history) in cases {
+        let a = common::analyze_json(&common::capture(file), &[]);
+        assert_eq!(a["connections"][0]["history"], history, "{file}");
+    }
+}
+
 /// The JSON Lines writer serialises certificates and registry lists once per
 /// thread (`model::memo`); the bytes must be exactly serde's, on first use and
 /// on every hit, for every connection of every capture.

@@ -328,7 +328,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 )));
             }
             HandshakeMsg::Certificate(c) => {
-                what = Cow::Owned(format!("Certificate({})", c.certificates.len()));
+                what = Cow::Owned(labelled("Certificate(", c.certificates.len(), ")"));
                 let slot = match who {
                     Side::Server => &mut t.server_certificates,
                     Side::Client => &mut t.client_certificates,
@@ -413,7 +413,7 @@ fn tls_facts(s: &TlsSession, swapped: bool, tcp: &TcpConnection, certs: &CertCac
                 frame: r.frame,
                 ts: r.ts,
                 sender: side(r.dir),
-                what: Cow::Owned(format!("EncryptedRecord({})", r.len)),
+                what: Cow::Owned(labelled("EncryptedRecord(", r.len, ")")),
                 decrypted: false,
             });
         }
@@ -864,7 +864,19 @@ fn outcome(tcp: &TcpConnection, tls: Option<&Tls>) -> Outcome {
     o(Status::Incomplete, reason, Some(EndedBy::CaptureEnd))
 }
 
-fn short(what: &str) -> String {
+/// `prefix` + `n` + `suffix` without the formatting machinery (built for
+/// every certificate message and encrypted record of every connection).
+fn labelled(prefix: &str, n: usize, suffix: &str) -> String {
+    let mut digits = itoa::Buffer::new();
+    let n = digits.format(n);
+    let mut s = String::with_capacity(prefix.len() + n.len() + suffix.len());
+    s.push_str(prefix);
+    s.push_str(n);
+    s.push_str(suffix);
+    s
+}
+
+fn short(what: &str) -> Cow<'_, str> {
     let code = match what {
         "ClientHello" => "CH",
         "ServerHello" => "SH",
@@ -884,67 +896,98 @@ fn short(what: &str) -> String {
         "KeyUpdate" => "KU",
         other => {
             if let Some(n) = other.strip_prefix("Certificate(") {
-                return format!("C({}", n);
+                return Cow::Owned(format!("C({n}"));
             }
             if let Some(a) = other.strip_prefix("Alert(") {
-                return format!("A:{}", a.trim_end_matches(')'));
+                return Cow::Owned(format!("A:{}", a.trim_end_matches(')')));
             }
             if other.starts_with("EncryptedRecord") {
-                return "E".into();
+                return Cow::Borrowed("E");
             }
-            return other.to_string();
+            return Cow::Borrowed(other);
         }
     };
-    code.to_string()
+    Cow::Borrowed(code)
 }
 
 /// A compact history: one group per run of messages from the same side,
 /// e.g. `CH | SH C(2) CR SHD | C(0) CKE CCS E | A:handshake_failure<-server`.
+/// Consecutive encrypted records of one side fold into `E×n`.
 fn history(tcp: &TcpConnection, tls: Option<&Tls>) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(128);
+    let group = |out: &mut String| {
+        if !out.is_empty() {
+            out.push_str(" | ");
+        }
+    };
+    // The open run: its side, whether it has items, and how many encrypted
+    // records end it (written once the run closes or another item follows).
     let mut current: Option<Side> = None;
-    let mut run: Vec<String> = Vec::new();
+    let mut open = false;
+    let mut records = 0u32;
+    let end_records = |out: &mut String, records: &mut u32| {
+        match *records {
+            0 => {}
+            1 => out.push('E'),
+            n => {
+                let _ = write!(out, "E×{n}");
+            }
+        }
+        *records = 0;
+    };
     if let Some(t) = tls {
         for e in &t.timeline {
             let code = short(&e.what);
             if code.starts_with("A:") {
-                if !run.is_empty() {
-                    parts.push(run.join(" "));
-                    run.clear();
-                }
-                parts.push(format!("{code}<-{}", e.sender));
+                end_records(&mut out, &mut records);
+                group(&mut out);
+                let _ = write!(out, "{code}<-{}", e.sender);
                 current = None;
+                open = false;
                 continue;
             }
-            if current != Some(e.sender) && !run.is_empty() {
-                parts.push(run.join(" "));
-                run.clear();
+            if current != Some(e.sender) && open {
+                end_records(&mut out, &mut records);
+                open = false;
             }
             current = Some(e.sender);
-            if code == "E" && run.last().is_some_and(|l| l.starts_with('E')) {
-                let n: u32 = run
-                    .last()
-                    .and_then(|l| l.strip_prefix("E×"))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(1);
-                if let Some(l) = run.last_mut() {
-                    *l = format!("E×{}", n + 1);
+            if code == "E" {
+                if records == 0 {
+                    if open {
+                        out.push(' ');
+                    } else {
+                        group(&mut out);
+                        open = true;
+                    }
                 }
-            } else {
-                run.push(code);
+                records += 1;
+                continue;
             }
+            end_records(&mut out, &mut records);
+            if open {
+                out.push(' ');
+            } else {
+                group(&mut out);
+                open = true;
+            }
+            out.push_str(&code);
         }
     }
-    if !run.is_empty() {
-        parts.push(run.join(" "));
-    }
+    end_records(&mut out, &mut records);
     match tcp.end {
-        TcpEnd::Rst { by, .. } => parts.push(format!("RST<-{by}")),
-        TcpEnd::Fin { by, .. } => parts.push(format!("FIN<-{by}")),
+        TcpEnd::Rst { by, .. } => {
+            group(&mut out);
+            let _ = write!(out, "RST<-{by}");
+        }
+        TcpEnd::Fin { by, .. } => {
+            group(&mut out);
+            let _ = write!(out, "FIN<-{by}");
+        }
         _ => {}
     }
-    if parts.is_empty() && tcp.syn_frame.is_some() && tcp.synack_frame.is_none() {
-        parts.push(format!("SYN×{}", tcp.to_server.packets));
+    if out.is_empty() && tcp.syn_frame.is_some() && tcp.synack_frame.is_none() {
+        let _ = write!(out, "SYN×{}", tcp.to_server.packets);
     }
-    parts.join(" | ")
+    out
 }

@@ -240,8 +240,11 @@ struct Owned {
 }
 
 fn read_all(bytes: Vec<u8>) -> (Vec<Owned>, CaptureSummary) {
-    let mut r =
-        capture::from_reader("test", Box::new(Cursor::new(bytes))).expect("header accepted");
+    collect(capture::from_reader("test", Box::new(Cursor::new(bytes))).expect("header accepted"))
+}
+
+/// Every frame of `r` (copied) and the summary at the end.
+fn collect(mut r: capture::CaptureReader) -> (Vec<Owned>, CaptureSummary) {
     let mut out = Vec::new();
     while let Some(f) = r.next_frame().expect("no fatal error after the header") {
         out.push(Owned {
@@ -902,25 +905,12 @@ fn bench_open_read_decode() {
 
 fn read_file(path: &std::path::Path, ahead: bool) -> (Vec<Owned>, CaptureSummary) {
     let name = path.to_str().expect("utf-8 temp path");
-    let mut r = if ahead {
+    let r = if ahead {
         capture::open_reading_ahead(name)
     } else {
         capture::open(name)
-    }
-    .expect("header accepted");
-    let mut out = Vec::new();
-    while let Some(f) = r.next_frame().expect("no fatal error after the header") {
-        out.push(Owned {
-            no: f.no.0,
-            ts: f.ts,
-            caplen: f.caplen,
-            origlen: f.origlen,
-            linktype: f.linktype.0,
-            data: f.data.to_vec(),
-        });
-        assert!(out.len() < 1_000_000, "runaway reader");
-    }
-    (out, r.into_summary())
+    };
+    collect(r.expect("header accepted"))
 }
 
 /// A compressed capture is inflated on another thread, which hands the reader

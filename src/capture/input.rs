@@ -194,10 +194,19 @@ impl ReadAhead {
                     self.current = chunk;
                     self.pos = HEADROOM;
                 }
-                Ok(Ok(_)) | Err(_) => self.done = true,
+                Ok(Ok(_)) => self.done = true,
                 Ok(Err(e)) => {
                     self.done = true;
                     return Err(e);
+                }
+                // The thread always sends the end marker or an error before
+                // it stops; stopping without either means the decompressor
+                // panicked, which must not pass for the end of the capture.
+                Err(_) => {
+                    self.done = true;
+                    return Err(io::Error::other(
+                        "the thread decompressing the capture stopped unexpectedly",
+                    ));
                 }
             }
         }
@@ -215,9 +224,11 @@ impl ReadAhead {
         Ok(Some((std::mem::take(&mut self.current), at)))
     }
 
-    /// Returns a buffer for the thread to read into again.
+    /// Returns a buffer for the thread to read into again. One grown for a
+    /// record longer than the headroom (up to 16 MiB) is dropped instead, so
+    /// the buffers in circulation stay chunk-sized.
     pub(crate) fn give_back(&self, buf: Vec<u8>) {
-        if buf.capacity() > 0 {
+        if buf.capacity() > 0 && buf.capacity() <= HEADROOM + CHUNK {
             let _ = self.spent.try_send(buf);
         }
     }

@@ -242,3 +242,66 @@ pub fn linktype_name(l: LinkType) -> String {
     };
     name.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Serves `bytes`, then panics (as a buggy decompressor or source might).
+    struct PanicsAt {
+        bytes: Vec<u8>,
+        pos: usize,
+        limit: usize,
+    }
+
+    impl Read for PanicsAt {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            assert!(self.pos < self.limit, "source failed");
+            let end = (self.pos + buf.len()).min(self.limit).min(self.bytes.len());
+            let n = end - self.pos;
+            buf[..n].copy_from_slice(&self.bytes[self.pos..end]);
+            self.pos = end;
+            Ok(n)
+        }
+    }
+
+    /// A panic on the read-ahead thread ends the capture with a read error,
+    /// never as a clean (shorter) end of file.
+    #[test]
+    fn a_panic_while_reading_ahead_is_a_read_error() {
+        let mut pcap = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0,
+            0,
+        ];
+        for i in 0..2000u32 {
+            for v in [i, 0, 1000, 1000] {
+                pcap.extend_from_slice(&v.to_le_bytes());
+            }
+            pcap.extend(std::iter::repeat_n(i as u8, 1000));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(&pcap).unwrap();
+        let bytes = gz.finish().unwrap();
+        let limit = bytes.len() * 3 / 4;
+        let src = PanicsAt {
+            bytes,
+            pos: 0,
+            limit,
+        };
+        let mut r = reader_over("panics.pcap.gz", Box::new(src), true).expect("header read");
+        let mut frames = 0;
+        while r.next_frame().expect("no fatal error").is_some() {
+            frames += 1;
+        }
+        assert!(frames > 0 && frames < 2000, "{frames}");
+        let s = r.into_summary();
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.message.contains("stopped unexpectedly")),
+            "{:?}",
+            s.warnings
+        );
+    }
+}

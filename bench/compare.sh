@@ -1,31 +1,50 @@
 #!/usr/bin/env bash
-# tlsdiag beside its peers on the standard workload (../shared/bench), one
-# run, page cache warm. Generates the workloads if absent (in $BENCH_DIR,
-# default /tmp/tlsdiag-bench; never in the repository).
+# tlsdiag beside its peers on the standard workload (../shared/bench), page
+# cache warm. Generates the workloads if absent (in $BENCH_DIR, default
+# /tmp/tlsdiag-bench; never in the repository).
 #
 #   bash bench/compare.sh            # the 1 GB workloads
 #   SIZE=10M bash bench/compare.sh   # a quick variant (CI runs this one)
+#   RUNS=10 bash bench/compare.sh    # more runs per tool (default 5; tshark 1)
 #
-# Prints one row per workload × tool: seconds, MB/s, max RSS (from
-# /usr/bin/time -v), and the ratios the performance issue asks for.
+# Times come from hyperfine (Debian package `hyperfine`; the median of RUNS
+# runs after one warm-up), peak memory from one more run under
+# `/usr/bin/time -v`. Without hyperfine, that one timed run is used. Prints
+# one row per workload × tool: seconds, MB/s, max RSS, then the ratios the
+# performance issue asks for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-1G}
+RUNS=${RUNS:-5}
+TSHARK_RUNS=${TSHARK_RUNS:-1}
 DIR=${BENCH_DIR:-/tmp/tlsdiag-bench}
 GEN=../shared/bench/make-workload.py
 mkdir -p "$DIR"
 cargo build --release --quiet --bin tlsdiag --example walk
 BIN=target/release/tlsdiag
 WALK=target/release/examples/walk
+HYPERFINE=$(command -v hyperfine || true)
+[ -n "$HYPERFINE" ] || echo "note: hyperfine not found; one timed run per tool" >&2
 
 declare -A wl=([bulk]="--size $SIZE" [handshakes]="--size $SIZE --bulk 0")
-measure() { # NAME FILE CMD... -> "seconds max_rss_kb"
-    local out
+
+# measure RUNS CMD... -> "seconds max_rss_kb"
+measure() {
+    local runs=$1 out secs rss
+    shift
     out=$(mktemp)
-    /usr/bin/time -o "$out" -f '%e %M' "${@:3}" >/dev/null 2>&1 || true
-    tail -n 1 "$out"
+    /usr/bin/time -v -o "$out" "$@" >/dev/null 2>&1 || true
+    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$out")
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out")
+    if [ -n "$HYPERFINE" ]; then
+        "$HYPERFINE" --shell=none --ignore-failure --warmup 1 --runs "$runs" \
+            --style none --export-json "$out" "$(printf '%q ' "$@")" >/dev/null 2>&1 &&
+            secs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$out")
+    fi
     rm -f "$out"
+    echo "$secs $rss"
 }
+
 printf '%-11s %-10s %9s %9s %10s\n' workload tool seconds MB/s "max RSS"
 for name in bulk handshakes; do
     f=$DIR/wl-$name-$SIZE.pcap
@@ -38,14 +57,16 @@ for name in bulk handshakes; do
     cat "$f" >/dev/null # warm the page cache
     declare -A sec=()
     for tool in floor tlsdiag ssldump tshark; do
+        runs=$RUNS
         case $tool in
             floor) cmd=("$WALK" "$f") ;;
             tlsdiag) cmd=("$BIN" analyze --format jsonl --fail-on never "$f") ;;
             ssldump) command -v ssldump >/dev/null || continue; cmd=(ssldump -n -r "$f") ;;
             tshark) command -v tshark >/dev/null || continue
+                runs=$TSHARK_RUNS
                 cmd=(tshark -r "$f" -Y 'tls.handshake.type==1' -T fields -e frame.number -e ip.src -e tcp.srcport -e tls.handshake.extensions_server_name) ;;
         esac
-        read -r s rss < <(measure "$tool" "$f" "${cmd[@]}")
+        read -r s rss < <(measure "$runs" "${cmd[@]}")
         sec[$tool]=$s
         awk -v n="$name" -v t="$tool" -v s="$s" -v mb="$mb" -v r="$rss" \
             'BEGIN { printf "%-11s %-10s %9.2f %9.0f %8.0f MB\n", n, t, s, (s > 0 ? mb / s : 0), r / 1024 }'

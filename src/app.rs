@@ -328,7 +328,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let reader = crate::capture::open_reading_ahead(file)?;
+            let reader = crate::capture::open_inflating_ahead(file)?;
             keep_one(run.capture(reader, &mut progress, Retained::new(keep.clone()))?);
         }
     }
@@ -387,7 +387,7 @@ fn analyze_streaming(
         for file in &args.files {
             let size = std::fs::metadata(file).ok().map(|m| m.len());
             let mut progress = progress_bar(args, size);
-            let reader = crate::capture::open_reading_ahead(file)?;
+            let reader = crate::capture::open_inflating_ahead(file)?;
             worst = worst.max(run.lines(reader, file, &mut *sink, &mut progress)?);
         }
     }

@@ -418,7 +418,7 @@ pub fn decode_file(
     progress: Progress<'_>,
 ) -> Result<Decoding, CaptureError> {
     decode_capture(
-        capture::open_reading_ahead(path)?,
+        capture::open_inflating_ahead(path)?,
         limits,
         keys,
         certs,

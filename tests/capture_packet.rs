@@ -906,7 +906,7 @@ fn bench_open_read_decode() {
 fn read_file(path: &std::path::Path, ahead: bool) -> (Vec<Owned>, CaptureSummary) {
     let name = path.to_str().expect("utf-8 temp path");
     let r = if ahead {
-        capture::open_reading_ahead(name)
+        capture::open_inflating_ahead(name)
     } else {
         capture::open(name)
     };

@@ -915,79 +915,91 @@ fn short(what: &str) -> Cow<'_, str> {
 /// Consecutive encrypted records of one side fold into `E×n`.
 fn history(tcp: &TcpConnection, tls: Option<&Tls>) -> String {
     use std::fmt::Write as _;
-    let mut out = String::with_capacity(128);
-    let group = |out: &mut String| {
-        if !out.is_empty() {
-            out.push_str(" | ");
-        }
-    };
-    // The open run: its side, whether it has items, and how many encrypted
-    // records end it (written once the run closes or another item follows).
+    let mut h = History::default();
     let mut current: Option<Side> = None;
-    let mut open = false;
-    let mut records = 0u32;
-    let end_records = |out: &mut String, records: &mut u32| {
-        match *records {
-            0 => {}
-            1 => out.push('E'),
-            n => {
-                let _ = write!(out, "E×{n}");
-            }
+    for e in tls.map_or(&[][..], |t| &t.timeline) {
+        let code = short(&e.what);
+        if code.starts_with("A:") {
+            h.group();
+            let _ = write!(h.out, "{code}<-{}", e.sender);
+            current = None;
+            continue;
         }
-        *records = 0;
-    };
-    if let Some(t) = tls {
-        for e in &t.timeline {
-            let code = short(&e.what);
-            if code.starts_with("A:") {
-                end_records(&mut out, &mut records);
-                group(&mut out);
-                let _ = write!(out, "{code}<-{}", e.sender);
-                current = None;
-                open = false;
-                continue;
-            }
-            if current != Some(e.sender) && open {
-                end_records(&mut out, &mut records);
-                open = false;
-            }
+        if current != Some(e.sender) {
+            h.close_run();
             current = Some(e.sender);
-            if code == "E" {
-                if records == 0 {
-                    if open {
-                        out.push(' ');
-                    } else {
-                        group(&mut out);
-                        open = true;
-                    }
-                }
-                records += 1;
-                continue;
+        }
+        if code == "E" {
+            if h.records == 0 {
+                h.item();
             }
-            end_records(&mut out, &mut records);
-            if open {
-                out.push(' ');
-            } else {
-                group(&mut out);
-                open = true;
-            }
-            out.push_str(&code);
+            h.records += 1;
+        } else {
+            h.item();
+            h.out.push_str(&code);
         }
     }
-    end_records(&mut out, &mut records);
     match tcp.end {
         TcpEnd::Rst { by, .. } => {
-            group(&mut out);
-            let _ = write!(out, "RST<-{by}");
+            h.group();
+            let _ = write!(h.out, "RST<-{by}");
         }
         TcpEnd::Fin { by, .. } => {
-            group(&mut out);
-            let _ = write!(out, "FIN<-{by}");
+            h.group();
+            let _ = write!(h.out, "FIN<-{by}");
         }
-        _ => {}
+        _ => h.close_run(),
     }
-    if out.is_empty() && tcp.syn_frame.is_some() && tcp.synack_frame.is_none() {
-        let _ = write!(out, "SYN×{}", tcp.to_server.packets);
+    if h.out.is_empty() && tcp.syn_frame.is_some() && tcp.synack_frame.is_none() {
+        let _ = write!(h.out, "SYN×{}", tcp.to_server.packets);
     }
-    out
+    h.out
+}
+
+/// The history being written: groups joined by ` | `, items of the open
+/// run by spaces, and the encrypted records that end the run counted until
+/// it closes or another item follows.
+#[derive(Default)]
+struct History {
+    out: String,
+    in_run: bool,
+    records: u32,
+}
+
+impl History {
+    /// Writes the pending `E` / `E×n`.
+    fn write_records(&mut self) {
+        match std::mem::take(&mut self.records) {
+            0 => {}
+            1 => self.out.push('E'),
+            n => {
+                self.out.push_str("E×");
+                self.out.push_str(itoa::Buffer::new().format(n));
+            }
+        }
+    }
+
+    fn close_run(&mut self) {
+        self.write_records();
+        self.in_run = false;
+    }
+
+    /// Starts a group of its own (an alert, the TCP end).
+    fn group(&mut self) {
+        self.close_run();
+        if !self.out.is_empty() {
+            self.out.push_str(" | ");
+        }
+    }
+
+    /// Starts the next item of the run, opening the run if needed.
+    fn item(&mut self) {
+        self.write_records();
+        if self.in_run {
+            self.out.push(' ');
+        } else {
+            self.group();
+            self.in_run = true;
+        }
+    }
 }

@@ -120,6 +120,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub merge: bool,
 
+    /// Analyse up to N files at once (default: one per core). Reports are
+    /// written in the order the files were given either way.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,

@@ -21,6 +21,7 @@ pub mod capture;
 pub mod certs;
 pub mod cli;
 pub mod diff;
+pub mod jobs;
 pub mod lookup;
 pub mod model;
 pub mod packet;

@@ -602,8 +602,24 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     let setup = RuleSetup::new(&args.select, &args.ignore, &args.trust, &args.limits)?
         .with_keys(&args.decrypt)?;
     let certs = CertCache::new();
-    let before = diff_side(&args.before, &setup, &certs)?;
-    let after = diff_side(&args.after, &setup, &certs)?;
+    // Both sides at once, one per core (one after the other if both are stdin).
+    let sides = [args.before.as_str(), args.after.as_str()];
+    let jobs = match sides {
+        ["-", "-"] => 1,
+        _ => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let mut analysed = Vec::with_capacity(2);
+    crate::jobs::ordered(
+        &sides,
+        jobs,
+        |_, side| diff_side(side, &setup, &certs),
+        |_, a| {
+            analysed.push(a);
+            Ok(())
+        },
+    )?;
+    let [before, after] = <[Analysis; 2]>::try_from(analysed)
+        .map_err(|_| anyhow::anyhow!("the analysis of a capture stopped unexpectedly"))?;
     let d = crate::diff::diff(&before, &after);
     let mut sink = open_output(args.output.as_deref(), args.force)?;
     match args.format {

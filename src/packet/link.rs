@@ -2,13 +2,17 @@
 //! the network layer (VLAN and QinQ tags are handled by etherparse).
 
 use crate::capture::LinkType;
-use etherparse::{EtherType, LaxSlicedPacket};
+use etherparse::{EtherType, LaxIpSlice, LaxSlicedPacket};
 use pcap_parser::data::PacketData;
 
 // Returned by value once per frame and matched at once; boxing would allocate per packet.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Link<'a> {
     Sliced(LaxSlicedPacket<'a>),
+    /// The common case, an untagged Ethernet frame or a raw IP packet,
+    /// sliced to the IP layer only: `LaxSlicedPacket` also slices the TCP
+    /// header, which the decoder reads anyway.
+    Ip(LaxIpSlice<'a>),
     /// A link type we know, carrying something other than IP.
     NotIp,
     Unsupported,
@@ -28,13 +32,22 @@ const LINUX_SLL2: u32 = 276;
 
 pub(crate) fn slice(lt: LinkType, data: &[u8]) -> Link<'_> {
     match lt.0 {
-        ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
-            Ok(p) => Link::Sliced(p),
-            Err(e) => Link::Malformed(format!("Ethernet header: {e}")),
-        },
-        RAW | RAW_BSD | RAW_OPENBSD | IPV4 | IPV6 => match LaxSlicedPacket::from_ip(data) {
-            Ok(p) => Link::Sliced(p),
-            Err(e) => Link::Malformed(format!("IP header: {e}")),
+        ETHERNET => {
+            let untagged_ip = matches!(data.get(12..14), Some([0x08, 0x00] | [0x86, 0xdd]));
+            match data.get(14..).filter(|_| untagged_ip).and_then(ip_only) {
+                Some(ip) => Link::Ip(ip),
+                None => match LaxSlicedPacket::from_ethernet(data) {
+                    Ok(p) => Link::Sliced(p),
+                    Err(e) => Link::Malformed(format!("Ethernet header: {e}")),
+                },
+            }
+        }
+        RAW | RAW_BSD | RAW_OPENBSD | IPV4 | IPV6 => match ip_only(data) {
+            Some(ip) => Link::Ip(ip),
+            None => match LaxSlicedPacket::from_ip(data) {
+                Ok(p) => Link::Sliced(p),
+                Err(e) => Link::Malformed(format!("IP header: {e}")),
+            },
         },
         NULL | LOOP => null_loop(lt.0 == LOOP, data),
         LINUX_SLL => cooked(
@@ -46,6 +59,16 @@ pub(crate) fn slice(lt: LinkType, data: &[u8]) -> Link<'_> {
             "SLL2",
         ),
         _ => Link::Unsupported,
+    }
+}
+
+/// An IP packet that etherparse slices without complaint; anything else
+/// (a damaged header or extension) takes `LaxSlicedPacket`'s path, whose
+/// errors say where in the frame it stopped.
+fn ip_only(data: &[u8]) -> Option<LaxIpSlice<'_>> {
+    match LaxIpSlice::from_slice(data) {
+        Ok((ip, None)) => Some(ip),
+        _ => None,
     }
 }
 

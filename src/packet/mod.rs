@@ -145,6 +145,7 @@ impl PacketDecoder {
         };
         let out = match link::slice(frame.linktype, frame.data) {
             link::Link::Sliced(p) => self.sliced(ctx, p),
+            link::Link::Ip(ip) => self.net(ctx, ip.into()),
             link::Link::NotIp => Decoded::Other,
             link::Link::Unsupported => {
                 if !self.stats.unsupported_linktypes.contains(&frame.linktype) {
@@ -170,16 +171,21 @@ impl PacketDecoder {
 
     /// Handles a packet sliced up to the network layer.
     fn sliced<'b>(&mut self, ctx: Ctx, p: LaxSlicedPacket<'b>) -> Decoded<'b> {
-        let net = match p.net {
-            Some(LaxNetSlice::Ipv4(v4)) => v4,
-            Some(LaxNetSlice::Ipv6(v6)) => return self.ipv6(ctx, &v6),
-            Some(LaxNetSlice::Arp(_)) => return Decoded::Other,
-            None => {
-                return match p.stop_err {
-                    Some((e, layer)) => ctx.error(format!("{layer:?}: {e}")),
-                    None => Decoded::Other,
-                };
-            }
+        match p.net {
+            Some(net) => self.net(ctx, net),
+            None => match p.stop_err {
+                Some((e, layer)) => ctx.error(format!("{layer:?}: {e}")),
+                None => Decoded::Other,
+            },
+        }
+    }
+
+    /// Handles a packet from its network layer on.
+    fn net<'b>(&mut self, ctx: Ctx, net: LaxNetSlice<'b>) -> Decoded<'b> {
+        let net = match net {
+            LaxNetSlice::Ipv4(v4) => v4,
+            LaxNetSlice::Ipv6(v6) => return self.ipv6(ctx, &v6),
+            LaxNetSlice::Arp(_) => return Decoded::Other,
         };
         let h = net.header();
         let (src, dst) = (

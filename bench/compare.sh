@@ -6,6 +6,7 @@
 #   bash bench/compare.sh            # the 1 GB workloads
 #   SIZE=10M bash bench/compare.sh   # a quick variant (CI runs this one)
 #   RUNS=10 bash bench/compare.sh    # more runs per tool (default 5; tshark 1)
+#   WORKLOADS=handshakes bash bench/compare.sh   # one workload only (default: bulk handshakes)
 #
 # Times come from hyperfine (Debian package `hyperfine`; the median of RUNS
 # runs after one warm-up), peak memory from one more run under
@@ -47,7 +48,7 @@ measure() {
 }
 
 printf '%-11s %-10s %9s %9s %10s\n' workload tool seconds MB/s "max RSS"
-for name in bulk handshakes; do
+for name in ${WORKLOADS:-bulk handshakes}; do
     f=$DIR/wl-$name-$SIZE.pcap
     if [ ! -f "$f" ]; then
         if [ ! -f "$GEN" ]; then echo "no $GEN: cannot generate the workload" >&2; exit 0; fi

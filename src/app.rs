@@ -330,10 +330,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
         crate::jobs::ordered(
             &args.files,
             job_count(args),
-            |_, file| {
-                let size = std::fs::metadata(file).ok().map(|m| m.len());
-                let mut progress = progress_bar(args, size, file, &bars);
-                let reader = crate::capture::open_inflating_ahead(file)?;
+            |_, file, cancel| {
+                let (reader, mut progress) = open_job(args, file, &bars, cancel)?;
                 run.capture(reader, &mut progress, Retained::new(keep.clone()))
             },
             |_, analysed| {
@@ -400,10 +398,8 @@ fn analyze_streaming(
         crate::jobs::ordered(
             &args.files,
             job_count(args),
-            |_, file| {
-                let size = std::fs::metadata(file).ok().map(|m| m.len());
-                let mut progress = progress_bar(args, size, file, &bars);
-                let reader = crate::capture::open_inflating_ahead(file)?;
+            |_, file, cancel| {
+                let (reader, mut progress) = open_job(args, file, &bars, cancel)?;
                 run.lines(reader, file, sink, &mut progress)
             },
             |_, w| {
@@ -612,7 +608,7 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     crate::jobs::ordered(
         &sides,
         jobs,
-        |_, side| diff_side(side, &setup, &certs),
+        |_, side, _| diff_side(side, &setup, &certs),
         |_, a| {
             analysed.push(a);
             Ok(())
@@ -650,11 +646,71 @@ fn diff_side(file: &str, setup: &RuleSetup, certs: &CertCache) -> Result<Analysi
     Ok(pipeline::analyze(decoding, &setup.context(), &setup.sel))
 }
 
-/// How many files `analyze` works on at once: `--jobs`, else one per core.
+/// How many files `analyze` works on at once: `--jobs`, else one per core;
+/// one when stdin is named more than once (it can be read by one only).
 fn job_count(args: &AnalyzeArgs) -> usize {
+    if args.files.iter().filter(|f| *f == "-").count() > 1 {
+        return 1;
+    }
     match args.jobs {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, usize::from),
+    }
+}
+
+/// One file of `analyze FILE...` opened for its job: the reader, which
+/// stops once another file of the run has failed, and its progress bar.
+fn open_job<'c>(
+    args: &AnalyzeArgs,
+    file: &'c str,
+    bars: &indicatif::MultiProgress,
+    cancel: &'c crate::jobs::Cancel,
+) -> Result<(
+    Cancellable<'c, crate::capture::CaptureReader>,
+    impl FnMut(u64) + use<>,
+)> {
+    let size = std::fs::metadata(file).ok().map(|m| m.len());
+    let progress = progress_bar(args, size, file, bars);
+    let reader = Cancellable {
+        inner: crate::capture::open_inflating_ahead(file)?,
+        cancel,
+        name: file,
+    };
+    Ok((reader, progress))
+}
+
+/// A capture that ends in an error once another file of the same run has
+/// failed (checked before each frame): its report would be dropped, and
+/// the error should not wait for it.
+struct Cancellable<'c, R> {
+    inner: R,
+    cancel: &'c crate::jobs::Cancel,
+    name: &'c str,
+}
+
+impl<R: pipeline::FrameSource> pipeline::FrameSource for Cancellable<'_, R> {
+    fn next_frame(
+        &mut self,
+    ) -> std::result::Result<Option<crate::capture::Frame<'_>>, crate::capture::CaptureError> {
+        if self.cancel.is_set() {
+            return Err(crate::capture::CaptureError::Read {
+                name: self.name.to_string(),
+                message: "stopped: another capture of this run failed".to_string(),
+            });
+        }
+        self.inner.next_frame()
+    }
+    fn bytes_read(&self) -> u64 {
+        self.inner.bytes_read()
+    }
+    fn into_summary(self) -> crate::capture::CaptureSummary {
+        self.inner.into_summary()
+    }
+    fn secrets(&self) -> Vec<u8> {
+        self.inner.secrets()
+    }
+    fn secrets_len(&self) -> usize {
+        self.inner.secrets_len()
     }
 }
 
@@ -819,4 +875,36 @@ fn create_output(path: &std::path::Path, force: bool) -> Result<std::fs::File> {
             format!("creating {}", path.display())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn analyze_args(argv: &[&str]) -> AnalyzeArgs {
+        let cli = Cli::try_parse_from(argv).expect("parses");
+        match cli.command {
+            Command::Analyze(a) => *a,
+            _ => panic!("not analyze"),
+        }
+    }
+
+    #[test]
+    fn job_count_is_the_flag_else_one_per_core_and_one_for_stdin_twice() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(job_count(&analyze_args(&["t", "analyze", "a", "b"])), cores);
+        assert_eq!(
+            job_count(&analyze_args(&["t", "analyze", "-j3", "a", "b"])),
+            3
+        );
+        assert_eq!(
+            job_count(&analyze_args(&["t", "analyze", "-j3", "-", "b"])),
+            3
+        );
+        assert_eq!(
+            job_count(&analyze_args(&["t", "analyze", "-j3", "-", "-"])),
+            1
+        );
+    }
 }

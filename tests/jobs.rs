@@ -38,7 +38,7 @@ fn analyze(files: &[std::path::PathBuf], extra: &[&str]) -> (Vec<u8>, String, Op
 #[test]
 fn reports_of_files_side_by_side_are_those_of_one_at_a_time() {
     let files = all_captures();
-    for format in ["text", "markdown", "json"] {
+    for format in ["text", "markdown", "html", "json"] {
         let (one, _, one_code) = analyze(&files, &["--format", format, "--jobs", "1"]);
         let (three, _, three_code) = analyze(&files, &["--format", format, "--jobs", "3"]);
         assert_eq!(one_code, Some(1), "{format}: some captures fail");
@@ -111,18 +111,46 @@ fn a_bad_file_among_good_ones_is_exit_2_naming_it() {
     files.insert(3, bad.clone());
     for jobs in ["1", "2"] {
         for format in ["text", "jsonl"] {
-            let (_, err, code) = analyze(&files, &["--format", format, "--jobs", jobs]);
+            let (out, err, code) = analyze(&files, &["--format", format, "--jobs", jobs]);
             assert_eq!(code, Some(2), "--jobs {jobs} --format {format}: {err}");
             assert!(
-                err.contains("not-a-capture.pcap"),
+                err.contains("not-a-capture.pcap: not a pcap or pcapng file"),
                 "--jobs {jobs}: the error names the file: {err}"
             );
+            assert!(
+                !err.contains("another capture of this run failed"),
+                "the first error in file order is the one reported: {err}"
+            );
+            if format == "text" {
+                assert!(out.is_empty(), "--jobs {jobs}: no partial report");
+            }
         }
     }
+}
+
+#[test]
+fn stdin_named_twice_is_read_by_one_job() {
+    let file = root().join("captures/tls12-ok.pcap");
+    let bytes = std::fs::read(&file).expect("capture");
+    let run = |jobs: &str| {
+        tlsdiag()
+            .args(["analyze", "-", "-", "--format", "jsonl", "--jobs", jobs])
+            .write_stdin(bytes.clone())
+            .output()
+            .expect("run tlsdiag")
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one.status.code(), two.status.code());
+    assert_eq!(
+        one.stdout, two.stdout,
+        "the first `-` gets the whole stream either way"
+    );
+    assert!(!one.stdout.is_empty());
 }
 
 #[test]
 fn jobs_must_be_at_least_one() {
     let (_, err, code) = analyze(&all_captures()[..1], &["--jobs", "0"]);
     assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--jobs") && err.contains("0"), "{err}");
 }

@@ -81,7 +81,7 @@ pub fn ordered<I: Sync, T: Send>(
         drop(tx);
         // However this thread leaves (a panic in `take` included), waiting
         // threads are woken and stop, so the scope can join them.
-        let _stop = StopOnDrop(&board);
+        let stop = StopOnDrop(&board);
 
         let mut waiting = BTreeMap::new();
         let mut want = 0;
@@ -91,15 +91,15 @@ pub fn ordered<I: Sync, T: Send>(
             while let Some(r) = waiting.remove(&want) {
                 let done = r.and_then(|t| take(want, t));
                 want += 1;
-                board.taken(want, done.is_err());
+                board.taken(want);
                 if let Err(e) = done {
                     outcome = Err(e);
                     break 'results;
                 }
             }
         }
-        board.stop();
-        drop(rx); // a thread still working finds the channel closed and stops
+        drop(stop); // no new file; work still going sees `cancel`
+        drop(rx); // and then finds the channel closed
         for w in workers {
             let _ = w.join(); // `guarded` caught the work's panics
         }
@@ -168,14 +168,8 @@ impl Board {
         }
     }
 
-    fn taken(&self, taken: usize, failed: bool) {
-        let mut t = self.lock();
-        t.taken = taken;
-        t.stop |= failed;
-        drop(t);
-        if failed {
-            self.cancel.set();
-        }
+    fn taken(&self, taken: usize) {
+        self.lock().taken = taken;
         self.moved.notify_all();
     }
 

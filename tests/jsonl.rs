@@ -51,24 +51,9 @@ fn layout(lines: &[Value]) -> (BTreeMap<u64, Vec<String>>, Vec<String>) {
     (per_conn, rules(last))
 }
 
-fn captures() -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(root().join("captures"))
-        .expect("captures/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.to_string_lossy();
-            n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".gz")
-        })
-        .map(|p| capture(&p.file_name().expect("name").to_string_lossy()))
-        .collect();
-    v.sort();
-    assert!(v.len() > 40, "captures/ holds the example captures");
-    v
-}
-
 #[test]
 fn streamed_lines_say_what_the_json_document_says() {
-    for file in captures() {
+    for file in example_captures() {
         let name = file.display().to_string();
         let (doc, doc_code) = run(&file, "json", &[]);
         let (jl, jl_code) = run(&file, "jsonl", &[]);

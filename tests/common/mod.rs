@@ -16,6 +16,23 @@ pub fn capture(name: &str) -> PathBuf {
     PathBuf::from("captures").join(name)
 }
 
+/// Every example capture in `captures/` (pcap, pcapng and their gzip
+/// twins), as [`capture`] names them, sorted.
+pub fn example_captures() -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(root().join("captures"))
+        .expect("captures/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".gz")
+        })
+        .map(|p| capture(&p.file_name().expect("name").to_string_lossy()))
+        .collect();
+    v.sort();
+    assert!(v.len() > 40, "captures/ holds the example captures");
+    v
+}
+
 /// The public corpus beside the repository, if present.
 pub fn corpus_dir() -> Option<PathBuf> {
     let p = root().join("../shared/corpus");
